@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/log"
+	"github.com/spf13/pflag"
+
+	"github.com/tmci/tmci/project"
+)
+
+// Exit codes, as DESIGN.md §5 defines them.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a stack failed, or a config or usage error
+	exitChanges = 2 // success with changes or drift
+)
+
+// app is what one invocation of tmci runs with. Everything a command needs
+// comes from here; there is no package-level state.
+type app struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+
+	// Global flags.
+	chdir    string
+	logLevel string
+
+	// wd is the absolute working directory, after -C.
+	wd  string
+	log *slog.Logger
+}
+
+// command is one tmci subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(a *app, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"list", "List the stacks at or below the working directory", (*app).cmdList},
+		{"version", "Print the tmci version", (*app).cmdVersion},
+	}
+}
+
+// run is tmci's entry point: it parses args, runs one command and returns
+// the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{ctx: ctx, stdout: stdout, stderr: stderr, getenv: getenv}
+	// Global flags may precede the command name.
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
+		n, err := a.globalFlag(args)
+		if err != nil {
+			fmt.Fprintf(stderr, "tmci: %v\n", err)
+			return exitFailure
+		}
+		if n == 0 {
+			break
+		}
+		args = args[n:]
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		a.usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(a, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "tmci: unknown command %q\n\n", args[0])
+	a.usage(stderr)
+	return exitFailure
+}
+
+// globalFlag consumes one leading global flag and returns how many
+// arguments it used, or 0 when args[0] is not a global flag.
+func (a *app) globalFlag(args []string) (int, error) {
+	name, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+	var dst *string
+	switch name {
+	case "C", "chdir":
+		dst = &a.chdir
+	case "log-level":
+		dst = &a.logLevel
+	case "version":
+		return 0, nil
+	default:
+		return 0, nil
+	}
+	if hasValue {
+		*dst = value
+		return 1, nil
+	}
+	if len(args) < 2 {
+		return 0, fmt.Errorf("flag %s needs a value", args[0])
+	}
+	*dst = args[1]
+	return 2, nil
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprintln(w, "tmci orchestrates Terraform/OpenTofu stacks of a Terramate project.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: tmci [-C DIR] <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'tmci <command> --help' for a command's flags.")
+}
+
+// flags returns a flag set for command name with the global flags on it.
+func (a *app) flags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.StringVarP(&a.chdir, "chdir", "C", a.chdir, "run as if tmci was started in `DIR`")
+	fs.StringVar(&a.logLevel, "log-level", a.logLevel, "log `level`: debug, info, warn or error (default warn, or $TMCI_LOG)")
+	return fs
+}
+
+// parse parses a command's flags and sets up the working directory and
+// logger. It returns false, after printing why, when tmci must stop;
+// code is then the exit code.
+func (a *app) parse(fs *pflag.FlagSet, args []string) (ok bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprintf(a.stdout, "Usage: tmci %s [flags]\n\nFlags:\n%s", fs.Name(), fs.FlagUsages())
+			return false, exitOK
+		}
+		fmt.Fprintf(a.stderr, "tmci %s: %v\nRun 'tmci %s --help' for usage.\n", fs.Name(), err, fs.Name())
+		return false, exitFailure
+	}
+	level := a.logLevel
+	if level == "" {
+		level = a.getenv("TMCI_LOG")
+	}
+	if level == "" {
+		level = "warn"
+	}
+	lvl, err := log.ParseLevel(level)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci: invalid log level %q: use debug, info, warn or error\n", level)
+		return false, exitFailure
+	}
+	a.log = slog.New(log.NewWithOptions(a.stderr, log.Options{Level: lvl, Prefix: "tmci"}))
+	wd := a.chdir
+	if wd == "" {
+		wd, err = os.Getwd()
+		if err != nil {
+			fmt.Fprintf(a.stderr, "tmci: cannot read the working directory: %v\n", err)
+			return false, exitFailure
+		}
+	}
+	if a.wd, err = filepath.Abs(wd); err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(a.wd); err == nil && !fi.IsDir() {
+			err = fmt.Errorf("%s is not a directory", a.wd)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci: invalid -C directory: %v\n", err)
+		return false, exitFailure
+	}
+	return true, exitOK
+}
+
+// loadProject loads the project holding the working directory and prints
+// its diagnostics. It returns nil when the project has errors.
+func (a *app) loadProject() *project.Project {
+	root, err := project.FindRoot(a.wd)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+		return nil
+	}
+	a.log.Debug("loading project", "root", root)
+	p, diags := project.Load(root, project.Options{})
+	a.printDiags(p, diags)
+	if diags.HasErrors() {
+		return nil
+	}
+	return p
+}
+
+// wdPath is the working directory as a project path.
+func (a *app) wdPath(p *project.Project) string {
+	pp, ok := p.ProjectPath(a.wd)
+	if !ok {
+		return "/"
+	}
+	return pp
+}
+
+// relPath renders the project path of a stack relative to the working
+// directory, as terramate list does.
+func (a *app) relPath(p *project.Project, stackPath string) string {
+	rel, err := filepath.Rel(a.wd, p.FSPath(stackPath))
+	if err != nil {
+		return stackPath
+	}
+	return filepath.ToSlash(rel)
+}

@@ -1,0 +1,95 @@
+package project
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// importBlock resolves an import block found in a file of fromDir and
+// returns the globals the imported files define for directory projPath.
+// chain holds the files being imported, to detect cycles.
+func (l *loader) importBlock(block *hclsyntax.Block, fromDir, projPath string, chain []string) []*globalDef {
+	attr, ok := block.Body.Attributes["source"]
+	if !ok || len(block.Body.Attributes) != 1 || len(block.Body.Blocks) > 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid import",
+			Detail:   `An import block holds exactly one attribute, source = "<file or glob>".`,
+			Subject:  block.DefRange().Ptr(),
+		})
+		return nil
+	}
+	src, ok := l.literalString(attr)
+	if !ok {
+		return nil
+	}
+	var pattern string
+	if strings.HasPrefix(src, "/") {
+		pattern = filepath.Join(l.p.Root, filepath.FromSlash(src))
+	} else {
+		pattern = filepath.Join(fromDir, filepath.FromSlash(src))
+	}
+	if _, inside := projectPath(l.p.Root, pattern); !inside {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Import outside the project",
+			Detail:   fmt.Sprintf("The import source %q leaves the project root; import files from inside the repository.", src),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+		return nil
+	}
+	matches, err := filepath.Glob(pattern)
+	if err != nil || len(matches) == 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Import not found",
+			Detail:   fmt.Sprintf("No file matches the import source %q. Fix the path: an absolute source starts at the project root, a relative one at the importing file's directory.", src),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+		return nil
+	}
+	sort.Strings(matches)
+	var defs []*globalDef
+	for _, m := range matches {
+		for i, c := range chain {
+			if c == m {
+				names := make([]string, 0, len(chain)-i+1)
+				for _, f := range append(chain[i:], m) {
+					names = append(names, l.fileName(f))
+				}
+				l.diags = append(l.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Import cycle",
+					Detail:   "The files import each other in a loop: " + strings.Join(names, " -> ") + ". Remove one of the imports.",
+					Subject:  attr.Expr.Range().Ptr(),
+				})
+				return defs
+			}
+		}
+		f := l.parse(m)
+		if f == nil {
+			continue
+		}
+		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+			switch b.Type {
+			case "stack":
+				l.diags = append(l.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Imported stack block",
+					Detail:   fmt.Sprintf("%s declares a stack and cannot be imported; declare stacks in their own directory.", l.fileName(m)),
+					Subject:  b.DefRange().Ptr(),
+				})
+			case "globals":
+				defs = append(defs, l.globalsBlock(b, projPath)...)
+			case "import":
+				defs = append(defs, l.importBlock(b, filepath.Dir(m), projPath, append(chain, m))...)
+			}
+		}
+	}
+	return defs
+}

@@ -1,0 +1,313 @@
+package project
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/tmci/tmci/funcs"
+)
+
+// ConfigFileName is tmci's own configuration file, which Terramate never reads.
+const ConfigFileName = "tmci.hcl"
+
+// terramateBlocks are the top-level blocks Terramate knows. tmci reads
+// stack, globals, import and terramate; the rest are accepted as they are.
+var terramateBlocks = map[string]bool{
+	"terramate": true, "stack": true, "globals": true, "import": true,
+	"generate_hcl": true, "generate_file": true, "script": true, "vendor": true,
+	"assert": true, "sharing_backend": true, "input": true, "output": true,
+}
+
+// dirConfig is what one directory's config files declare.
+type dirConfig struct {
+	path    string // project path
+	stack   *Stack
+	globals []*globalDef
+}
+
+// loader holds the state of one Load call.
+type loader struct {
+	p      *Project
+	diags  hcl.Diagnostics
+	parsed map[string]*hcl.File // by fs path
+}
+
+// Load reads the project rooted at root (an existing directory). Every
+// problem found is returned as a diagnostic; the Project is usable, but
+// partial, when the diagnostics hold errors.
+func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid project root", Detail: err.Error()}}
+	}
+	p := &Project{
+		Root:   abs,
+		Git:    GitConfig{DefaultBranch: "main", DefaultRemote: "origin"},
+		TMCI:   &Config{},
+		Files:  map[string]*hcl.File{},
+		funcs:  opts.Funcs,
+		dirs:   map[string]*dirConfig{},
+		byPath: map[string]*Stack{},
+	}
+	if p.funcs == nil {
+		p.funcs = funcs.Table()
+	}
+	l := &loader{p: p, parsed: map[string]*hcl.File{}}
+	l.walk(abs, "/")
+	l.finishStacks()
+	l.readTerramateConfig()
+	l.diags = append(l.diags, p.TMCI.validate()...)
+	return p, l.diags
+}
+
+// walk loads the config of dir and recurses into its subdirectories in name
+// order. Directories whose name starts with "." and directories holding a
+// .tmskip file are skipped, as Terramate does.
+func (l *loader) walk(dir, projPath string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unreadable directory",
+			Detail:   err.Error() + ". Fix its permissions, or add a .tmskip file to its parent to skip it.",
+		})
+		return
+	}
+	for _, e := range entries {
+		if e.Name() == ".tmskip" && !e.IsDir() {
+			return
+		}
+	}
+	var files []string
+	var subdirs []string
+	hasTMCI := false
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		switch {
+		case e.IsDir():
+			subdirs = append(subdirs, name)
+		case name == ConfigFileName:
+			hasTMCI = true
+		case strings.HasSuffix(name, ".tm") || strings.HasSuffix(name, ".tm.hcl"):
+			if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
+				files = append(files, name)
+			}
+		}
+	}
+	if len(files) > 0 {
+		l.loadDir(dir, projPath, files)
+	}
+	if hasTMCI {
+		l.loadTMCI(filepath.Join(dir, ConfigFileName), projPath)
+	}
+	for _, name := range subdirs {
+		l.walk(filepath.Join(dir, name), path.Join(projPath, name))
+	}
+}
+
+// parse parses a config file once; later calls return the cached result.
+// It returns nil when the file cannot be read or does not parse.
+func (l *loader) parse(fsPath string) *hcl.File {
+	if f, ok := l.parsed[fsPath]; ok {
+		return f
+	}
+	l.parsed[fsPath] = nil
+	src, err := os.ReadFile(fsPath)
+	name := l.fileName(fsPath)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unreadable config file",
+			Detail:   err.Error() + ".",
+			Subject:  &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos},
+		})
+		return nil
+	}
+	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return nil
+	}
+	l.parsed[fsPath] = f
+	l.p.Files[name] = f
+	return f
+}
+
+// fileName is the name a file is known by in diagnostics: relative to the
+// root, slash-separated.
+func (l *loader) fileName(fsPath string) string {
+	if pp, ok := projectPath(l.p.Root, fsPath); ok {
+		return strings.TrimPrefix(pp, "/")
+	}
+	return fsPath
+}
+
+// loadDir parses the Terramate files of one directory into a dirConfig.
+func (l *loader) loadDir(dir, projPath string, files []string) {
+	dc := &dirConfig{path: projPath}
+	own := map[string]*globalDef{}
+	for _, name := range files {
+		f := l.parse(filepath.Join(dir, name))
+		if f == nil {
+			continue
+		}
+		body := f.Body.(*hclsyntax.Body)
+		for _, attr := range body.Attributes {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unexpected attribute",
+				Detail:   "Terramate config files hold blocks only; move " + attr.Name + " into a globals block.",
+				Subject:  attr.NameRange.Ptr(),
+			})
+		}
+		for _, block := range body.Blocks {
+			switch block.Type {
+			case "stack":
+				l.stackBlock(dc, block)
+			case "globals":
+				for _, g := range l.globalsBlock(block, projPath) {
+					key := g.key()
+					if prev, dup := own[key]; dup {
+						l.diags = append(l.diags, &hcl.Diagnostic{
+							Severity: hcl.DiagError,
+							Summary:  "Duplicate global",
+							Detail:   "global." + key + " is already defined in this directory at " + prev.rng.String() + "; keep one definition.",
+							Subject:  g.rng.Ptr(),
+						})
+						continue
+					}
+					own[key] = g
+					dc.globals = append(dc.globals, g)
+				}
+			case "import":
+				imported := l.importBlock(block, dir, projPath, []string{filepath.Join(dir, name)})
+				dc.globals = append(imported, dc.globals...)
+			default:
+				if !terramateBlocks[block.Type] {
+					l.diags = append(l.diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "Unsupported block type",
+						Detail:   "Terramate has no block named " + block.Type + "; remove it or check its spelling.",
+						Subject:  block.TypeRange.Ptr(),
+					})
+				}
+			}
+		}
+	}
+	// Own definitions override imported ones of the same name: keep the last.
+	dc.globals = dedupeGlobals(dc.globals)
+	l.p.dirs[projPath] = dc
+	if dc.stack != nil {
+		l.p.byPath[projPath] = dc.stack
+		l.p.Stacks = append(l.p.Stacks, dc.stack)
+	}
+}
+
+// dedupeGlobals keeps, for every key, the last definition in gs.
+func dedupeGlobals(gs []*globalDef) []*globalDef {
+	last := make(map[string]int, len(gs))
+	for i, g := range gs {
+		last[g.key()] = i
+	}
+	if len(last) == len(gs) {
+		return gs
+	}
+	out := gs[:0:0]
+	for i, g := range gs {
+		if last[g.key()] == i {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// finishStacks sorts the stacks and checks ids for uniqueness.
+func (l *loader) finishStacks() {
+	stacks := l.p.Stacks
+	sort.Slice(stacks, func(i, j int) bool { return stacks[i].Path < stacks[j].Path })
+	seen := map[string]*Stack{}
+	for _, s := range stacks {
+		if s.ID == "" {
+			continue
+		}
+		key := strings.ToLower(s.ID)
+		if prev, ok := seen[key]; ok {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate stack id",
+				Detail:   "Stack " + s.Path + " has id " + quote(s.ID) + ", which stack " + prev.Path + " already uses (ids are compared ignoring case). Give each stack its own id.",
+				Subject:  s.ranges["id"].Ptr(),
+			})
+			continue
+		}
+		seen[key] = s
+	}
+}
+
+// readTerramateConfig reads terramate.config.git from the root directory.
+func (l *loader) readTerramateConfig() {
+	for fsPath, f := range l.parsed {
+		if f == nil || filepath.Dir(fsPath) != l.p.Root {
+			continue
+		}
+		for _, tm := range f.Body.(*hclsyntax.Body).Blocks {
+			if tm.Type != "terramate" {
+				continue
+			}
+			for _, cfg := range tm.Body.Blocks {
+				if cfg.Type != "config" {
+					continue
+				}
+				for _, git := range cfg.Body.Blocks {
+					if git.Type != "git" {
+						continue
+					}
+					for name, attr := range git.Body.Attributes {
+						var dst *string
+						switch name {
+						case "default_branch":
+							dst = &l.p.Git.DefaultBranch
+						case "default_remote":
+							dst = &l.p.Git.DefaultRemote
+						default:
+							continue
+						}
+						if s, ok := l.literalString(attr); ok {
+							*dst = s
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// literalString evaluates attr with functions only and wants a string.
+func (l *loader) literalString(attr *hclsyntax.Attribute) (string, bool) {
+	v, diags := attr.Expr.Value(&hcl.EvalContext{Functions: l.p.funcs})
+	if diags.HasErrors() {
+		l.diags = append(l.diags, diags...)
+		return "", false
+	}
+	if v.IsNull() || !v.IsKnown() || v.Type().FriendlyName() != "string" {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid " + attr.Name,
+			Detail:   attr.Name + " must be a string.",
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+func quote(s string) string { return `"` + s + `"` }

@@ -1,0 +1,139 @@
+// Package project loads a Terramate project as it is on disk: its stacks,
+// globals, imports, git settings and tmci.hcl files.
+//
+// Loading parses every config file once and validates stack blocks and
+// tmci.hcl; globals are evaluated lazily, per stack, by a Scope. A Project is
+// immutable after Load and safe for concurrent use; a Scope is not.
+package project
+
+import (
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// Project is a loaded Terramate project.
+type Project struct {
+	// Root is the absolute, clean filesystem path of the project root.
+	Root string
+	// Stacks holds every stack, sorted by Path.
+	Stacks []*Stack
+	// Git holds terramate.config.git settings, with defaults applied.
+	Git GitConfig
+	// TMCI holds what the tmci.hcl files declare; never nil.
+	TMCI *Config
+	// Files maps each parsed file's name, as used in diagnostics
+	// (slash-separated and relative to Root), to its parsed form, for
+	// rendering source snippets.
+	Files map[string]*hcl.File
+
+	funcs  map[string]function.Function
+	dirs   map[string]*dirConfig
+	byPath map[string]*Stack
+}
+
+// GitConfig is the terramate { config { git { ... } } } block of the root.
+type GitConfig struct {
+	DefaultBranch string
+	DefaultRemote string
+}
+
+// Options tunes Load. The zero value is ready to use.
+type Options struct {
+	// Funcs is the function table to evaluate expressions with. Nil means
+	// funcs.Table(); pass one table to share it between several loads.
+	Funcs map[string]function.Function
+}
+
+// FindRoot returns the project root for dir: the nearest directory at or
+// above dir holding a .git entry, or dir itself when there is none.
+func FindRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(abs); err != nil {
+		return "", err
+	} else if !fi.IsDir() {
+		return "", errors.New(abs + " is not a directory")
+	}
+	for d := abs; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return abs, nil
+		}
+		d = parent
+	}
+}
+
+// Stack returns the stack at the project path p ("/stacks/app"), or nil.
+func (p *Project) Stack(projectPath string) *Stack {
+	return p.byPath[projectPath]
+}
+
+// StackOf returns the nearest stack whose directory holds the project path
+// p (the stack itself, or an ancestor), or nil when p is in no stack.
+func (p *Project) StackOf(projectPath string) *Stack {
+	for d := projectPath; ; d = path.Dir(d) {
+		if s := p.byPath[d]; s != nil {
+			return s
+		}
+		if d == "/" {
+			return nil
+		}
+	}
+}
+
+// Funcs returns the function table expressions are evaluated with.
+func (p *Project) Funcs() map[string]function.Function { return p.funcs }
+
+// ProjectPath converts an absolute filesystem path inside the root to a
+// project path ("/a/b"). ok is false when fsPath is outside the root.
+func (p *Project) ProjectPath(fsPath string) (string, bool) {
+	return projectPath(p.Root, fsPath)
+}
+
+// FSPath converts a project path to an absolute filesystem path.
+func (p *Project) FSPath(projectPath string) string {
+	return filepath.Join(p.Root, filepath.FromSlash(projectPath))
+}
+
+func projectPath(root, fsPath string) (string, bool) {
+	rel, err := filepath.Rel(root, fsPath)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return path.Clean("/" + filepath.ToSlash(rel)), true
+}
+
+// IsBelow reports whether project path p is dir or lies below it.
+func IsBelow(p, dir string) bool {
+	if dir == "/" {
+		return true
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// StacksBelow returns the stacks at or below project path dir, in path order.
+func (p *Project) StacksBelow(dir string) []*Stack {
+	i := sort.Search(len(p.Stacks), func(i int) bool { return p.Stacks[i].Path >= dir })
+	var out []*Stack
+	for ; i < len(p.Stacks); i++ {
+		s := p.Stacks[i]
+		if IsBelow(s.Path, dir) {
+			out = append(out, s)
+		} else if !strings.HasPrefix(s.Path, dir) {
+			break
+		}
+	}
+	return out
+}
