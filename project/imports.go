@@ -62,6 +62,15 @@ func (l *loader) importBlock(block *hclsyntax.Block, fromDir, projPath string, c
 				for _, f := range append(chain[i:], m) {
 					names = append(names, l.fileName(f))
 				}
+				// The files of a cycle are config of their own directories
+				// too, so the same loop is met from several entry points:
+				// report it once.
+				key := append([]string(nil), names[1:]...)
+				sort.Strings(key)
+				if l.cycles[strings.Join(key, "\x00")] {
+					return defs
+				}
+				l.cycles[strings.Join(key, "\x00")] = true
 				l.diags = append(l.diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Import cycle",

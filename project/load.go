@@ -36,6 +36,7 @@ type loader struct {
 	p      *Project
 	diags  hcl.Diagnostics
 	parsed map[string]*hcl.File // by fs path
+	cycles map[string]bool      // import cycles reported, by their sorted files
 }
 
 // Load reads the project rooted at root (an existing directory). Every
@@ -58,7 +59,7 @@ func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
 	if p.funcs == nil {
 		p.funcs = funcs.Table()
 	}
-	l := &loader{p: p, parsed: map[string]*hcl.File{}}
+	l := &loader{p: p, parsed: map[string]*hcl.File{}, cycles: map[string]bool{}}
 	l.walk(abs, "/")
 	l.finishStacks()
 	l.readTerramateConfig()

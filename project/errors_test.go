@@ -1,0 +1,87 @@
+package project
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+var errorMarker = regexp.MustCompile(`#\s*ERROR:\s*(.+?)\s*$`)
+
+// TestErrorFixtures loads each project in testdata/errors and checks that
+// its errors are exactly the "# ERROR: Summary" markers, each on the line
+// its diagnostic points at. Globals of every stack are evaluated too, as
+// tmci check and every run do.
+func TestErrorFixtures(t *testing.T) {
+	archives, err := filepath.Glob("testdata/errors/*.txtar")
+	if err != nil || len(archives) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, archive := range archives {
+		name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			ar, err := txtar.ParseFile(archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			var want []string
+			for _, f := range ar.Files {
+				p := filepath.Join(root, filepath.FromSlash(f.Name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				for i, line := range strings.Split(string(f.Data), "\n") {
+					if m := errorMarker.FindStringSubmatch(line); m != nil {
+						want = append(want, fmt.Sprintf("%s:%d: %s", f.Name, i+1, m[1]))
+					}
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("fixture has no # ERROR: marker")
+			}
+			p, diags := Load(root, Options{})
+			if p != nil {
+				for _, s := range p.Stacks {
+					_, d := p.Scope(s).Globals()
+					diags = appendNew(diags, d)
+				}
+			}
+			got := errorLines(diags)
+			sort.Strings(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s\nall diagnostics:\n%s", diff, diags)
+			}
+		})
+	}
+}
+
+func errorLines(diags hcl.Diagnostics) []string {
+	var out []string
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if d.Subject == nil {
+			out = append(out, "?: "+d.Summary)
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s:%d: %s", d.Subject.Filename, d.Subject.Start.Line, d.Summary))
+		if d.Detail == "" {
+			out = append(out, "no detail for "+d.Summary)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
