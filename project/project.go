@@ -7,6 +7,7 @@
 package project
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty/function"
 )
 
@@ -51,8 +53,13 @@ type Options struct {
 	Funcs map[string]function.Function
 }
 
-// FindRoot returns the project root for dir: the nearest directory at or
-// above dir holding a .git entry, or dir itself when there is none.
+// FindRoot returns the project root for dir, as Terramate finds it: the
+// nearest directory at or above dir whose config holds a
+// terramate { config { ... } } block, when there is one inside the git
+// repository; else the git top-level (the nearest directory holding a .git
+// entry); else dir itself. A root below the git top-level is how a
+// Terramate project nested in a larger repository (like examples/ here)
+// is used on its own.
 func FindRoot(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -63,16 +70,61 @@ func FindRoot(dir string) (string, error) {
 	} else if !fi.IsDir() {
 		return "", errors.New(abs + " is not a directory")
 	}
+	configRoot := ""
 	for d := abs; ; {
+		if configRoot == "" && hasRootConfig(d) {
+			configRoot = d
+		}
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			if configRoot != "" {
+				return configRoot, nil
+			}
 			return d, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
+			if configRoot != "" {
+				return configRoot, nil
+			}
 			return abs, nil
 		}
 		d = parent
 	}
+}
+
+// hasRootConfig reports whether the Terramate files of dir declare a
+// terramate { config { ... } } block. Files that do not parse are ignored
+// here; Load reports them.
+func hasRootConfig(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".tm") || strings.HasSuffix(name, ".tm.hcl")) {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Contains(src, []byte("terramate")) {
+			continue
+		}
+		f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+		if diags.HasErrors() {
+			continue
+		}
+		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+			if b.Type != "terramate" {
+				continue
+			}
+			for _, c := range b.Body.Blocks {
+				if c.Type == "config" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Stack returns the stack at the project path p ("/stacks/app"), or nil.

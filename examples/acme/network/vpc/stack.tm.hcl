@@ -1,0 +1,5 @@
+stack {
+  id          = "network-vpc"
+  description = "The shared VPC"
+  tags        = ["network"]
+}

@@ -1,0 +1,5 @@
+stack {
+  id          = "platform-addons"
+  description = "Cluster add-ons (nested stack)"
+  tags        = ["platform"]
+}

@@ -1,0 +1,6 @@
+stack {
+  id          = "platform-cluster"
+  description = "The Kubernetes cluster"
+  tags        = ["platform"]
+  after       = ["/network"]
+}

@@ -1,0 +1,6 @@
+stack {
+  id          = "platform-observability"
+  description = "Metrics and logs"
+  tags        = ["platform", "monitoring"]
+  after       = ["../cluster"]
+}

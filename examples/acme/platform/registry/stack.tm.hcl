@@ -1,0 +1,5 @@
+stack {
+  id          = "platform-registry"
+  description = "Container registry"
+  tags        = ["platform"]
+}

@@ -1,0 +1,6 @@
+stack {
+  id          = "svc-billing"
+  description = "Billing service"
+  tags        = ["services", "pci"]
+  after       = ["/services/api"]
+}

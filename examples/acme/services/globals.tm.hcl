@@ -1,0 +1,3 @@
+globals {
+  owner = "services-team"
+}

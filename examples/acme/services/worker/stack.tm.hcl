@@ -1,0 +1,6 @@
+stack {
+  id          = "svc-worker"
+  description = "Background jobs"
+  tags        = ["services"]
+  after       = ["tag:platform"]
+}
