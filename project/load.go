@@ -4,11 +4,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tmci/tmci/funcs"
 )
@@ -60,17 +63,36 @@ func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
 		p.funcs = funcs.Table()
 	}
 	l := &loader{p: p, parsed: map[string]*hcl.File{}, cycles: map[string]bool{}}
-	l.walk(abs, "/")
+	var dirs []dirFiles
+	l.walk(abs, "/", &dirs)
+	l.parseAll(dirs)
+	for _, d := range dirs {
+		if len(d.files) > 0 {
+			l.loadDir(d.dir, d.projPath, d.files)
+		}
+		if d.hasTMCI {
+			l.loadTMCI(filepath.Join(d.dir, ConfigFileName), d.projPath)
+		}
+	}
 	l.finishStacks()
 	l.readTerramateConfig()
 	l.diags = append(l.diags, p.TMCI.validate()...)
 	return p, l.diags
 }
 
-// walk loads the config of dir and recurses into its subdirectories in name
-// order. Directories whose name starts with "." and directories holding a
-// .tmskip file are skipped, as Terramate does.
-func (l *loader) walk(dir, projPath string) {
+// dirFiles lists the config files of one directory, in name order.
+type dirFiles struct {
+	dir      string // filesystem path
+	projPath string
+	files    []string // Terramate files
+	hasTMCI  bool
+}
+
+// walk lists the config files of dir and, recursively, of its
+// subdirectories in name order, appending to out. Directories whose name
+// starts with "." and directories holding a .tmskip file are skipped, as
+// Terramate does.
+func (l *loader) walk(dir, projPath string, out *[]dirFiles) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{
@@ -85,9 +107,8 @@ func (l *loader) walk(dir, projPath string) {
 			return
 		}
 	}
-	var files []string
+	d := dirFiles{dir: dir, projPath: projPath}
 	var subdirs []string
-	hasTMCI := false
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
@@ -97,21 +118,56 @@ func (l *loader) walk(dir, projPath string) {
 		case e.IsDir():
 			subdirs = append(subdirs, name)
 		case name == ConfigFileName:
-			hasTMCI = true
+			d.hasTMCI = true
 		case strings.HasSuffix(name, ".tm") || strings.HasSuffix(name, ".tm.hcl"):
 			if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
-				files = append(files, name)
+				d.files = append(d.files, name)
 			}
 		}
 	}
-	if len(files) > 0 {
-		l.loadDir(dir, projPath, files)
-	}
-	if hasTMCI {
-		l.loadTMCI(filepath.Join(dir, ConfigFileName), projPath)
+	if len(d.files) > 0 || d.hasTMCI {
+		*out = append(*out, d)
 	}
 	for _, name := range subdirs {
-		l.walk(filepath.Join(dir, name), path.Join(projPath, name))
+		l.walk(filepath.Join(dir, name), path.Join(projPath, name), out)
+	}
+}
+
+// parseAll reads and parses every file of dirs on all CPUs, then records
+// the results (and their diagnostics, in walk order) as parse would.
+// Parsing dominates loading large projects, and files are independent.
+func (l *loader) parseAll(dirs []dirFiles) {
+	var paths []string
+	for _, d := range dirs {
+		for _, f := range d.files {
+			paths = append(paths, filepath.Join(d.dir, f))
+		}
+		if d.hasTMCI {
+			paths = append(paths, filepath.Join(d.dir, ConfigFileName))
+		}
+	}
+	type result struct {
+		file  *hcl.File
+		diags hcl.Diagnostics
+	}
+	results := make([]result, len(paths))
+	var g errgroup.Group
+	next := atomic.Int64{}
+	for range runtime.GOMAXPROCS(0) {
+		g.Go(func() error {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return nil
+				}
+				f, diags := parseFile(paths[i], l.fileName(paths[i]))
+				results[i] = result{f, diags}
+			}
+		})
+	}
+	_ = g.Wait() // the workers return no errors
+	for i, p := range paths {
+		l.record(p, results[i].file, results[i].diags)
 	}
 }
 
@@ -121,26 +177,37 @@ func (l *loader) parse(fsPath string) *hcl.File {
 	if f, ok := l.parsed[fsPath]; ok {
 		return f
 	}
-	l.parsed[fsPath] = nil
+	f, diags := parseFile(fsPath, l.fileName(fsPath))
+	return l.record(fsPath, f, diags)
+}
+
+// record caches the outcome of parsing fsPath and keeps its diagnostics.
+func (l *loader) record(fsPath string, f *hcl.File, diags hcl.Diagnostics) *hcl.File {
+	l.diags = append(l.diags, diags...)
+	l.parsed[fsPath] = f
+	if f != nil {
+		l.p.Files[f.Body.(*hclsyntax.Body).SrcRange.Filename] = f
+	}
+	return f
+}
+
+// parseFile reads and parses one config file, known in diagnostics as
+// name. It returns a nil file on any error. It is safe for concurrent use.
+func parseFile(fsPath, name string) (*hcl.File, hcl.Diagnostics) {
 	src, err := os.ReadFile(fsPath)
-	name := l.fileName(fsPath)
 	if err != nil {
-		l.diags = append(l.diags, &hcl.Diagnostic{
+		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Unreadable config file",
 			Detail:   err.Error() + ".",
 			Subject:  &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos},
-		})
-		return nil
+		}}
 	}
 	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
-	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
-		return nil
+		return nil, diags
 	}
-	l.parsed[fsPath] = f
-	l.p.Files[name] = f
-	return f
+	return f, diags
 }
 
 // fileName is the name a file is known by in diagnostics: relative to the

@@ -1,0 +1,49 @@
+package project
+
+import (
+	"testing"
+
+	"github.com/tmci/tmci/internal/synth"
+)
+
+// benchProject writes a synthetic project of n stacks with globals at
+// three levels (root, area, group) once per benchmark.
+func benchProject(b *testing.B, n int) string {
+	b.Helper()
+	dir := b.TempDir()
+	if err := synth.Write(dir, synth.Options{Stacks: n, After: 2, TMCI: true}); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkLoad10k measures what tmci list pays: walking and parsing a
+// 10,000-stack project.
+func BenchmarkLoad10k(b *testing.B) {
+	dir := benchProject(b, 10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, diags := Load(dir, Options{})
+		if diags.HasErrors() || len(p.Stacks) != 10000 {
+			b.Fatalf("%d stacks, %v", len(p.Stacks), diags)
+		}
+	}
+}
+
+// BenchmarkGlobals10k adds evaluating every global of every stack, which
+// tmci check and runs pay.
+func BenchmarkGlobals10k(b *testing.B) {
+	dir := benchProject(b, 10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, diags := Load(dir, Options{})
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		for _, s := range p.Stacks {
+			if _, diags := p.Scope(s).Globals(); diags.HasErrors() {
+				b.Fatal(diags)
+			}
+		}
+	}
+}
