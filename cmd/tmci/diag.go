@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,7 +13,19 @@ import (
 
 // printDiags writes diagnostics to stderr as "file:line:col: summary" with
 // the detail indented below, file names relative to the working directory.
+// They are sorted by file and position; those without a range come first.
 func (a *app) printDiags(p *project.Project, diags hcl.Diagnostics) {
+	diags = append(hcl.Diagnostics(nil), diags...)
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
 	for _, d := range diags {
 		fmt.Fprintln(a.stderr, a.formatDiag(p, d))
 	}
