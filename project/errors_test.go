@@ -85,3 +85,66 @@ func errorLines(diags hcl.Diagnostics) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestBadFiles covers inputs a txtar fixture cannot hold: binary data, a
+// huge file, a symlink loop and a file of many syntax errors. Each gives
+// a bounded number of clear diagnostics, never a panic.
+func TestBadFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(dir string) error
+		want  []string
+	}{
+		{"binary", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "s", "bin.tm"), []byte("stack {}\x00\x01\x02"), 0o644)
+		}, []string{"s/bin.tm:1: Not a text file"}},
+		{"latin1", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "s", "l.tm"), []byte("globals {\n  a = \"caf\xe9\"\n}\n"), 0o644)
+		}, []string{"s/l.tm:1: Not a text file"}},
+		{"huge", func(dir string) error {
+			big := make([]byte, MaxConfigSize+1)
+			for i := range big {
+				big[i] = '\n'
+			}
+			return os.WriteFile(filepath.Join(dir, "s", "big.tm.hcl"), big, 0o644)
+		}, []string{"s/big.tm.hcl:1: Config file too large"}},
+		{"symlink loop", func(dir string) error {
+			return os.Symlink("loop.tm", filepath.Join(dir, "s", "loop.tm"))
+		}, []string{"s/loop.tm:1: Unreadable config file"}},
+		{"directory symlink loop is not followed", func(dir string) error {
+			return os.Symlink("..", filepath.Join(dir, "s", "up"))
+		}, nil},
+		{"many syntax errors", func(dir string) error {
+			var b strings.Builder
+			for i := 0; i < 50; i++ {
+				b.WriteString("a = ]\n")
+			}
+			return os.WriteFile(filepath.Join(dir, "s", "x.tm"), []byte(b.String()), 0o644)
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "s"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "s", "stack.tm"), []byte("stack {}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			_, diags := Load(dir, Options{})
+			got := errorLines(diags)
+			if tt.name == "many syntax errors" {
+				if len(diags) != maxFileDiags+1 || diags[maxFileDiags].Summary != "Too many errors" {
+					t.Errorf("got %d diagnostics, want %d ending in Too many errors", len(diags), maxFileDiags+1)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

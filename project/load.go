@@ -1,6 +1,9 @@
 package project
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -8,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -191,23 +195,54 @@ func (l *loader) record(fsPath string, f *hcl.File, diags hcl.Diagnostics) *hcl.
 	return f
 }
 
+// MaxConfigSize is the largest config file tmci reads. Real Terramate and
+// tmci.hcl files are a few KiB; a larger one is generated or misplaced
+// data, and parsing it would cost seconds and hundreds of MiB.
+const MaxConfigSize = 4 << 20
+
+// maxFileDiags bounds the diagnostics reported for one file: a binary or
+// badly broken file would otherwise print thousands of lines.
+const maxFileDiags = 10
+
 // parseFile reads and parses one config file, known in diagnostics as
 // name. It returns a nil file on any error. It is safe for concurrent use.
 func parseFile(fsPath, name string) (*hcl.File, hcl.Diagnostics) {
-	src, err := os.ReadFile(fsPath)
-	if err != nil {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Unreadable config file",
-			Detail:   err.Error() + ".",
-			Subject:  &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos},
-		}}
+	start := &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos}
+	fail := func(summary, detail string) (*hcl.File, hcl.Diagnostics) {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: start}}
 	}
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, err := os.Open(fsPath)
+	if err != nil {
+		return fail("Unreadable config file", err.Error()+".")
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxConfigSize {
+		return fail("Config file too large", fmt.Sprintf("%s is %.1f MiB; tmci reads config files of up to %d MiB. Split it, or rename it so its name does not end in .tm or .tm.hcl.", name, float64(fi.Size())/(1<<20), MaxConfigSize>>20))
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return fail("Unreadable config file", err.Error()+".")
+	}
+	if len(src) > MaxConfigSize {
+		return fail("Config file too large", fmt.Sprintf("%s is over %d MiB; split it.", name, MaxConfigSize>>20))
+	}
+	if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) {
+		return fail("Not a text file", name+" holds binary data or is not UTF-8 text. Config files are HCL text; rename this file so its name does not end in .tm or .tm.hcl.")
+	}
+	hf, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	if len(diags) > maxFileDiags {
+		more := len(diags) - maxFileDiags
+		diags = append(diags[:maxFileDiags:maxFileDiags], &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Too many errors",
+			Detail:   fmt.Sprintf("%d more problems in %s are not shown; fix the ones above first.", more, name),
+			Subject:  start,
+		})
+	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return f, diags
+	return hf, diags
 }
 
 // fileName is the name a file is known by in diagnostics: relative to the
