@@ -233,7 +233,7 @@ An arrow points from a stack to one that must run after it. Remove one of these 
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
-			name: "root stack and a stack that runs before it",
+			name:   "root stack and a stack that runs before it",
 			stacks: []Stack{stack("/"), stack("/a", before("/")), stack("/b")},
 			want: []string{`These stacks cannot be ordered: / -> /a -> /
   / -> /a: /a is nested in / (a/stack.tm:1)
