@@ -289,22 +289,7 @@ An arrow points from a stack to one that must run after it. Remove one of these 
 }
 
 func TestWaves(t *testing.T) {
-	x, diags := NewIndex([]Stack{
-		stack("/net"),
-		stack("/dns"),
-		stack("/db", after("/net")),
-		stack("/hidden", after("/db")),
-		stack("/app", after("/hidden", "/dns")),
-		stack("/app/worker"),
-		stack("/lone"),
-	})
-	if len(diags) > 0 {
-		t.Fatal(diags)
-	}
-	g, diags := x.Build([]string{"/net", "/dns", "/db", "/app", "/app/worker", "/lone"})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	g := walkGraph(t)
 	want := [][]string{{"/dns", "/lone", "/net"}, {"/db"}, {"/app"}, {"/app/worker"}}
 	if diff := cmp.Diff(want, g.Waves()); diff != "" {
 		t.Errorf("Waves (-want +got):\n%s", diff)
