@@ -8,32 +8,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// csr is an adjacency list in compressed form: the neighbours of node i
-// are adj[start[i]:start[i+1]], ascending.
-type csr struct {
-	start []int32
-	adj   []int32
-}
-
-func (c *csr) of(i int32) []int32 { return c.adj[c.start[i]:c.start[i+1]] }
-
-// newCSR builds the adjacency of n nodes from edges sorted by (from, to).
-func newCSR(n int, edges []int32Pair) csr {
-	c := csr{start: make([]int32, n+1), adj: make([]int32, len(edges))}
-	for _, e := range edges {
-		c.start[e.a+1]++
-	}
-	for i := range n {
-		c.start[i+1] += c.start[i]
-	}
-	for i, e := range edges {
-		c.adj[i] = e.b
-	}
-	return c
-}
-
-type int32Pair struct{ a, b int32 }
-
 // findCycles returns one shortest cycle through the smallest node of every
 // strongly connected component that holds a cycle (a self-loop included),
 // considering only the nodes in keep (all when keep is nil). Each cycle
@@ -184,7 +158,6 @@ func (x *Index) wantsCycles() hcl.Diagnostics {
 	if len(edges) == 0 {
 		return nil
 	}
-	sortPairs(&edges)
 	succ := newCSR(n, edges)
 	var diags hcl.Diagnostics
 	for _, cycle := range findCycles(&succ, n, nil) {
@@ -219,15 +192,4 @@ func (x *Index) entryFor(k refKind, i, t int32) (string, bool) {
 		return "", false
 	}
 	return x.stacks[i].refs(k).List[ts[j].entry], true
-}
-
-// sortPairs sorts edges by (a, b) and drops duplicates.
-func sortPairs(edges *[]int32Pair) {
-	slices.SortFunc(*edges, func(p, q int32Pair) int {
-		if p.a != q.a {
-			return int(p.a - q.a)
-		}
-		return int(p.b - q.b)
-	})
-	*edges = slices.Compact(*edges)
 }

@@ -177,7 +177,11 @@ func (x *Index) nestedOf(i int32, sel []bool, f func(j, c int32)) {
 // edges returns the edges among nodes, sorted by (from, to), keeping the
 // first declaration of an edge declared several times.
 func (x *Index) edges(nodes, local []int32, sel []bool) []edge {
-	var out []edge
+	size := 0
+	for _, i := range nodes {
+		size += len(x.refs[refAfter][i]) + len(x.refs[refBefore][i])
+	}
+	out := make([]edge, 0, size)
 	for n, i := range nodes {
 		for _, t := range x.refs[refAfter][i] {
 			out = append(out, edge{local[t.stack], int32(n), OriginAfter, i, t.entry})
@@ -191,13 +195,38 @@ func (x *Index) edges(nodes, local []int32, sel []bool) []edge {
 			})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b edge) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
+	return sortEdges(len(nodes), out)
+}
+
+// sortEdges sorts edges by (from, to) and keeps the first of each run of
+// equal edges: a counting sort by from, which keeps the declaration order
+// within each bucket, then a stable sort of each (small) bucket by to.
+// O(E + sum of b log b) over the buckets b.
+func sortEdges(n int, edges []edge) []edge {
+	start := make([]int32, n+1)
+	for _, e := range edges {
+		start[e.from+1]++
+	}
+	for i := range n {
+		start[i+1] += start[i]
+	}
+	next := slices.Clone(start[:n])
+	sorted := make([]edge, len(edges))
+	for _, e := range edges {
+		sorted[next[e.from]] = e
+		next[e.from]++
+	}
+	out := sorted[:0]
+	for v := range n {
+		bucket := sorted[start[v]:start[v+1]]
+		slices.SortStableFunc(bucket, func(a, b edge) int { return int(a.to - b.to) })
+		for i, e := range bucket {
+			if i == 0 || e.to != bucket[i-1].to {
+				out = append(out, e)
+			}
 		}
-		return int(a.to - b.to)
-	})
-	return slices.CompactFunc(out, func(a, b edge) bool { return a.from == b.from && a.to == b.to })
+	}
+	return out
 }
 
 // kahn orders every node with Kahn's algorithm and a FIFO queue: the
@@ -302,11 +331,14 @@ func (g *Graph) relink() {
 	for _, v := range g.order {
 		var near []int32
 		for _, p := range preds.of(v) {
-			from := []int32{p}
-			if !g.selected[p] {
-				from = pred[p]
+			if g.selected[p] {
+				if mark[p] != v {
+					mark[p] = v
+					near = append(near, p)
+				}
+				continue
 			}
-			for _, u := range from {
+			for _, u := range pred[p] {
 				if mark[u] != v {
 					mark[u] = v
 					near = append(near, u)
@@ -324,12 +356,10 @@ func (g *Graph) relink() {
 			}
 		}
 	}
-	sortPairs(&pairs)
 	g.runSuccs = newCSR(n, pairs)
 	for i := range pairs {
 		pairs[i] = int32Pair{pairs[i].b, pairs[i].a}
 	}
-	sortPairs(&pairs)
 	g.runPreds = newCSR(n, pairs)
 }
 
@@ -339,7 +369,6 @@ func (g *Graph) predecessors() csr {
 	for i, e := range g.edges {
 		pairs[i] = int32Pair{e.to, e.from}
 	}
-	sortPairs(&pairs)
 	return newCSR(len(g.nodes), pairs)
 }
 

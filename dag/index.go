@@ -89,14 +89,24 @@ type Index struct {
 // only add stacks and never order them.
 func NewIndex(stacks []Stack) (*Index, hcl.Diagnostics) {
 	x := &Index{
-		stacks: slices.Clone(stacks),
+		stacks: make([]Stack, len(stacks)),
 		byPath: make(map[string]int32, len(stacks)),
 		tags:   map[string][]int32{},
 	}
-	slices.SortFunc(x.stacks, func(a, b Stack) int { return strings.Compare(a.Path, b.Path) })
+	// Sort a permutation: a Stack is too large to swap cheaply.
+	perm := make([]int32, len(stacks))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return strings.Compare(stacks[a].Path, stacks[b].Path) })
+	for i, j := range perm {
+		x.stacks[i] = stacks[j]
+	}
 	for i := range x.stacks {
 		x.byPath[x.stacks[i].Path] = int32(i)
-		x.stacks[i].Tags = slices.Compact(slices.Sorted(slices.Values(x.stacks[i].Tags)))
+		if t := x.stacks[i].Tags; !slices.IsSorted(t) {
+			x.stacks[i].Tags = slices.Compact(slices.Sorted(slices.Values(t)))
+		}
 		for _, t := range x.stacks[i].Tags {
 			x.tags[t] = append(x.tags[t], int32(i))
 		}
@@ -104,9 +114,19 @@ func NewIndex(stacks []Stack) (*Index, hcl.Diagnostics) {
 	x.buildTree()
 	r := resolver{x: x, mark: make([]uint32, len(x.stacks))}
 	for k := range numRefKinds {
-		x.refs[k] = make([][]target, len(x.stacks))
+		// All targets of one kind share one array; ends[i] marks where
+		// stack i's run ends.
+		var all []target
+		ends := make([]int, len(x.stacks))
 		for i := range x.stacks {
-			x.refs[k][i] = r.resolve(int32(i), k)
+			all = r.resolve(all, int32(i), k)
+			ends[i] = len(all)
+		}
+		x.refs[k] = make([][]target, len(x.stacks))
+		start := 0
+		for i, end := range ends {
+			x.refs[k][i] = all[start:end:end]
+			start = end
 		}
 	}
 	x.diags = append(r.diags, x.wantsCycles()...)
@@ -184,13 +204,14 @@ func (x *Index) buildTree() {
 // subtree returns the tree positions [lo, hi) of the stacks at or below
 // the project path dir. O(log S).
 func (x *Index) subtree(dir string) (lo, hi int32) {
+	if i, ok := x.byPath[dir]; ok {
+		pos := x.treePos[i]
+		return pos, x.treeEnd[pos]
+	}
 	i, _ := slices.BinarySearchFunc(x.tree, dir, func(s int32, d string) int { return treeCompare(x.stacks[s].Path, d) })
 	lo = int32(i)
 	if i == len(x.tree) || !isBelow(x.stacks[x.tree[i]].Path, dir) {
 		return lo, lo
-	}
-	if x.stacks[x.tree[i]].Path == dir {
-		return lo, x.treeEnd[lo]
 	}
 	// dir is no stack: the run ends at the first path not below it.
 	j, _ := slices.BinarySearchFunc(x.tree[i:], dir, func(s int32, d string) int {
@@ -205,6 +226,9 @@ func (x *Index) subtree(dir string) (lo, hi int32) {
 // joinPath resolves ref against the project directory dir. ok is false when
 // the result leaves the project root.
 func joinPath(dir, ref string) (string, bool) {
+	if isClean(ref) {
+		return ref, true
+	}
 	if !strings.HasPrefix(ref, "/") {
 		ref = dir + "/" + ref
 	}
@@ -218,6 +242,23 @@ func joinPath(dir, ref string) (string, bool) {
 	return "/" + rel, true
 }
 
+// isClean reports whether p is an absolute path that path.Clean keeps as
+// it is, the common case, which joinPath answers without allocating.
+func isClean(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		if p[i-1] == '/' && (p[i] == '/' || p[i] == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // resolver resolves reference entries; mark deduplicates targets per call.
 type resolver struct {
 	x     *Index
@@ -226,16 +267,16 @@ type resolver struct {
 	diags hcl.Diagnostics
 }
 
-// resolve returns the stacks the k references of stack i select, each
-// once, in path order.
-func (r *resolver) resolve(i int32, k refKind) []target {
+// resolve appends to out the stacks the k references of stack i select,
+// each once, in path order.
+func (r *resolver) resolve(out []target, i int32, k refKind) []target {
 	s := &r.x.stacks[i]
 	refs := s.refs(k)
 	if len(refs.List) == 0 {
-		return nil
+		return out
 	}
 	r.gen++
-	var out []target
+	first := len(out)
 	add := func(lo, hi int32, entry int) int {
 		for pos := lo; pos < hi; pos++ {
 			t := r.x.tree[pos]
@@ -268,7 +309,7 @@ func (r *resolver) resolve(i int32, k refKind) []target {
 			r.warn(s, k, fmt.Sprintf("The %s entry %q of stack %s matches no stack, so it %s nothing. Fix the %s or remove the entry.", refNames[k], ref, s.Path, kindVerb(k), what))
 		}
 	}
-	slices.SortFunc(out, func(a, b target) int { return int(a.stack - b.stack) })
+	slices.SortFunc(out[first:], func(a, b target) int { return int(a.stack - b.stack) })
 	return out
 }
 

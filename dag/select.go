@@ -80,6 +80,5 @@ func (x *Index) reverse(k refKind) csr {
 			edges = append(edges, int32Pair{t.stack, int32(i)})
 		}
 	}
-	sortPairs(&edges)
 	return newCSR(len(x.stacks), edges)
 }
