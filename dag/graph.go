@@ -203,19 +203,7 @@ func (x *Index) edges(nodes, local []int32, sel []bool) []edge {
 // within each bucket, then a stable sort of each (small) bucket by to.
 // O(E + sum of b log b) over the buckets b.
 func sortEdges(n int, edges []edge) []edge {
-	start := make([]int32, n+1)
-	for _, e := range edges {
-		start[e.from+1]++
-	}
-	for i := range n {
-		start[i+1] += start[i]
-	}
-	next := slices.Clone(start[:n])
-	sorted := make([]edge, len(edges))
-	for _, e := range edges {
-		sorted[next[e.from]] = e
-		next[e.from]++
-	}
+	start, sorted := bucketSort(n, edges, func(e edge) int32 { return e.from })
 	out := sorted[:0]
 	for v := range n {
 		bucket := sorted[start[v]:start[v+1]]
