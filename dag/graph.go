@@ -396,6 +396,29 @@ func (g *Graph) Waves() [][]string {
 	return waves
 }
 
+// ReverseWaves groups the selected stacks into teardown waves, for the
+// reverse order: wave 0 holds the stacks no selected stack waits for, and
+// each later wave the stacks whose successors all lie in earlier waves.
+// Within a wave, stacks keep their reverse run order.
+func (g *Graph) ReverseWaves() [][]string {
+	wave := make([]int32, len(g.nodes))
+	var waves [][]string
+	for i := len(g.order) - 1; i >= 0; i-- {
+		v := g.order[i]
+		if !g.selected[v] {
+			continue
+		}
+		for _, s := range g.runSuccs.of(v) {
+			wave[v] = max(wave[v], wave[s]+1)
+		}
+		for int(wave[v]) >= len(waves) {
+			waves = append(waves, nil)
+		}
+		waves[wave[v]] = append(waves[wave[v]], g.path(v))
+	}
+	return waves
+}
+
 // Nodes returns every node in path order, selected or pulled in.
 func (g *Graph) Nodes() []Node {
 	out := make([]Node, len(g.nodes))

@@ -294,6 +294,10 @@ func TestWaves(t *testing.T) {
 	if diff := cmp.Diff(want, g.Waves()); diff != "" {
 		t.Errorf("Waves (-want +got):\n%s", diff)
 	}
+	wantRev := [][]string{{"/app/worker", "/lone"}, {"/app"}, {"/db", "/dns"}, {"/net"}}
+	if diff := cmp.Diff(wantRev, g.ReverseWaves()); diff != "" {
+		t.Errorf("ReverseWaves (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]string{"/db", "/dns"}, g.Predecessors("/app")); diff != "" {
 		t.Errorf("Predecessors(/app) through unselected /hidden (-want +got):\n%s", diff)
 	}
