@@ -127,7 +127,7 @@ func cycleDiag(sev hcl.DiagnosticSeverity, summary, intro, outro string, paths [
 	for i, n := range notes {
 		fmt.Fprintf(&b, "  %s -> %s: %s", paths[i], paths[(i+1)%len(paths)], n.why)
 		if n.at.Filename != "" {
-			fmt.Fprintf(&b, " (%s:%d)", n.at.Filename, n.at.Start.Line)
+			fmt.Fprintf(&b, " (%s)", where(n.at))
 		}
 		b.WriteByte('\n')
 	}
@@ -139,6 +139,17 @@ func cycleDiag(sev hcl.DiagnosticSeverity, summary, intro, outro string, paths [
 		}
 	}
 	return d
+}
+
+// where renders a range as "file:line", the file as a project path
+// ("/stacks/a/stack.tm") like the stack paths around it; diagnostics
+// carry file names relative to the project root.
+func where(r hcl.Range) string {
+	name := r.Filename
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	return fmt.Sprintf("%s:%d", name, r.Start.Line)
 }
 
 // wantsCycles warns about cycles among wants and wanted_by: harmless for

@@ -206,38 +206,38 @@ func TestCycles(t *testing.T) {
 			name:   "two stacks",
 			stacks: []Stack{stack("/a", after("/b")), stack("/b", after("/a"))},
 			want: []string{`These stacks cannot be ordered: /a -> /b -> /a
-  /a -> /b: /b has after = "/a" (b/stack.tm:2)
-  /b -> /a: /a has after = "/b" (a/stack.tm:2)
+  /a -> /b: /b has after = "/a" (/b/stack.tm:2)
+  /b -> /a: /a has after = "/b" (/a/stack.tm:2)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
 			name:   "a tag that selects the stack itself",
 			stacks: []Stack{stack("/a", tags("x"), after("tag:x"))},
 			want: []string{`These stacks cannot be ordered: /a -> /a
-  /a -> /a: /a has after = "tag:x", which selects itself (a/stack.tm:2)
+  /a -> /a: /a has after = "tag:x", which selects itself (/a/stack.tm:2)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
 			name:   "the parent directory selects the stack itself",
 			stacks: []Stack{stack("/a/b", before(".."))},
 			want: []string{`These stacks cannot be ordered: /a/b -> /a/b
-  /a/b -> /a/b: /a/b has before = "..", which selects itself (a/b/stack.tm:3)
+  /a/b -> /a/b: /a/b has before = "..", which selects itself (/a/b/stack.tm:3)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
 			name:   "parent edge in a cycle",
 			stacks: []Stack{stack("/a"), stack("/a/b", before("/a"))},
 			want: []string{`These stacks cannot be ordered: /a -> /a/b -> /a
-  /a -> /a/b: /a/b is nested in /a (a/b/stack.tm:1)
-  /a/b -> /a: /a/b has before = "/a" (a/b/stack.tm:3)
+  /a -> /a/b: /a/b is nested in /a (/a/b/stack.tm:1)
+  /a/b -> /a: /a/b has before = "/a" (/a/b/stack.tm:3)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
 			name:   "root stack and a stack that runs before it",
 			stacks: []Stack{stack("/"), stack("/a", before("/")), stack("/b")},
 			want: []string{`These stacks cannot be ordered: / -> /a -> /
-  / -> /a: /a is nested in / (a/stack.tm:1)
-  /a -> /: /a has before = "/" (a/stack.tm:3)
+  / -> /a: /a is nested in / (/a/stack.tm:1)
+  /a -> /: /a has before = "/" (/a/stack.tm:3)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
@@ -248,9 +248,9 @@ An arrow points from a stack to one that must run after it. Remove one of these 
 			},
 			selected: []string{"/a"},
 			want: []string{`These stacks cannot be ordered: /q -> /s -> /r -> /q
-  /q -> /s: /s has after = "/q" (s/stack.tm:2)
-  /s -> /r: /r has after = "/s" (r/stack.tm:2)
-  /r -> /q: /q has after = "/r" (q/stack.tm:2)
+  /q -> /s: /s has after = "/q" (/s/stack.tm:2)
+  /s -> /r: /r has after = "/s" (/r/stack.tm:2)
+  /r -> /q: /q has after = "/r" (/q/stack.tm:2)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 		{
@@ -260,12 +260,12 @@ An arrow points from a stack to one that must run after it. Remove one of these 
 				stack("/c", before("/d")), stack("/d", before("/c")),
 			},
 			want: []string{`These stacks cannot be ordered: /a -> /b -> /a
-  /a -> /b: /b has after = "/a" (b/stack.tm:2)
-  /b -> /a: /a has after = "/b" (a/stack.tm:2)
+  /a -> /b: /b has after = "/a" (/b/stack.tm:2)
+  /b -> /a: /a has after = "/b" (/a/stack.tm:2)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`,
 				`These stacks cannot be ordered: /c -> /d -> /c
-  /c -> /d: /c has before = "/d" (c/stack.tm:3)
-  /d -> /c: /d has before = "/c" (d/stack.tm:3)
+  /c -> /d: /c has before = "/d" (/c/stack.tm:3)
+  /d -> /c: /d has before = "/c" (/d/stack.tm:3)
 An arrow points from a stack to one that must run after it. Remove one of these entries to break the cycle.`},
 		},
 	} {

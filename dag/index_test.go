@@ -125,7 +125,7 @@ func TestWantsCycles(t *testing.T) {
 		got = append(got, d.Detail)
 	}
 	want := []string{`Selecting any of these stacks selects all of them: /d/e -> /d/e
-  /d/e -> /d/e: /d/e has wants = ".." (d/e/stack.tm:4)
+  /d/e -> /d/e: /d/e has wants = ".." (/d/e/stack.tm:4)
 wants and wanted_by only select stacks and never order them, so this is a warning; remove an entry if the cycle is a mistake.`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -137,9 +137,9 @@ wants and wanted_by only select stacks and never order them, so this is a warnin
 		stack("/c", wantedBy("/b"), wants("/a")),
 	})
 	want = []string{`Selecting any of these stacks selects all of them: /a -> /b -> /c -> /a
-  /a -> /b: /a has wants = "/b" (a/stack.tm:4)
-  /b -> /c: /c has wanted_by = "/b" (c/stack.tm:5)
-  /c -> /a: /c has wants = "/a" (c/stack.tm:4)
+  /a -> /b: /a has wants = "/b" (/a/stack.tm:4)
+  /b -> /c: /c has wanted_by = "/b" (/c/stack.tm:5)
+  /c -> /a: /c has wants = "/a" (/c/stack.tm:4)
 wants and wanted_by only select stacks and never order them, so this is a warning; remove an entry if the cycle is a mistake.`}
 	if len(diags) != 1 {
 		t.Fatalf("got %d diagnostics, want 1: %v", len(diags), diags)

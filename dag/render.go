@@ -49,7 +49,7 @@ func (e Edge) describe() string {
 		s = fmt.Sprintf("%s has %s = %q", e.DeclaredBy, e.Origin, e.Entry)
 	}
 	if e.Range.Filename != "" {
-		s += fmt.Sprintf(" (%s:%d)", e.Range.Filename, e.Range.Start.Line)
+		s += " (" + where(e.Range) + ")"
 	}
 	return s
 }
