@@ -32,7 +32,7 @@ func selectionFlags(fs *pflag.FlagSet, ordered bool) *selection {
 	s := &selection{}
 	fs.StringArrayVar(&s.tags, "tags", nil, "select stacks by tags: `EXPR` with ':' for AND and ',' for OR (repeatable, ORed)")
 	fs.StringArrayVar(&s.noTags, "no-tags", nil, "drop stacks that have any of these `TAGS` (comma-separated, repeatable)")
-	fs.StringArrayVar(&s.stacks, "stack", nil, "select the stack at `PATH` (relative to the working directory, or /absolute from the project root; repeatable) instead of every stack below the working directory")
+	fs.StringArrayVar(&s.stacks, "stack", nil, "select the stack at `PATH`, relative or /from-the-root, instead of all below the working directory (repeatable)")
 	fs.StringVar(&s.stacksFrom, "stacks-from", "", "select the stacks listed in `FILE`, one path per line like --stack ('#' starts a comment)")
 	fs.BoolVar(&s.withDependents, "with-dependents", false, "also select every stack that must run after a selected one")
 	if ordered {
