@@ -38,5 +38,7 @@
 // Terramate sometimes loses the parent-before-child edge when the parent
 // was reached through another stack's reference (its list --changed
 // --run-order can print a nested stack before its parent); this package
-// always keeps it.
+// always keeps it. A stack at the project root counts as the parent of
+// every other stack, as the documented rule says (Terramate's prefix test
+// "/"+"/" appears to miss that case).
 package dag
