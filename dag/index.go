@@ -79,8 +79,6 @@ type Index struct {
 
 	tags map[string][]int32 // tag -> stacks carrying it, ascending
 	refs [numRefKinds][][]target
-
-	diags hcl.Diagnostics
 }
 
 // NewIndex indexes stacks (in any order; paths must be unique and clean)
@@ -129,21 +127,8 @@ func NewIndex(stacks []Stack) (*Index, hcl.Diagnostics) {
 			start = end
 		}
 	}
-	x.diags = append(r.diags, x.wantsCycles()...)
-	return x, x.diags
+	return x, append(r.diags, x.wantsCycles()...)
 }
-
-// Len returns the number of stacks.
-func (x *Index) Len() int { return len(x.stacks) }
-
-// Has reports whether there is a stack at project path p.
-func (x *Index) Has(p string) bool {
-	_, ok := x.byPath[p]
-	return ok
-}
-
-// Diagnostics returns the warnings NewIndex returned.
-func (x *Index) Diagnostics() hcl.Diagnostics { return x.diags }
 
 // treeCompare compares project paths as if '/' sorted before every other
 // byte, which keeps each directory's subtree contiguous ("/a", "/a/b",
