@@ -50,6 +50,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"list", "List the stacks at or below the working directory", (*app).cmdList},
+		{"graph", "Print the stack ordering graph as DOT, Mermaid or JSON", (*app).cmdGraph},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}
 }

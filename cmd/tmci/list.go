@@ -45,8 +45,7 @@ func newStackJSON(s *project.Stack) stackJSON {
 func (a *app) cmdList(args []string) int {
 	fs := a.flags("list")
 	asJSON := fs.Bool("json", false, "print a JSON array of stack objects")
-	tags := fs.StringArray("tags", nil, "select stacks by tags: `EXPR` with ':' for AND and ',' for OR (repeatable, ORed)")
-	noTags := fs.StringArray("no-tags", nil, "drop stacks that have any of these `TAGS` (comma-separated, repeatable)")
+	sel := selectionFlags(fs, true)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
@@ -54,20 +53,16 @@ func (a *app) cmdList(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci list: unexpected argument %q\n", fs.Arg(0))
 		return exitFailure
 	}
-	filter, err := project.ParseTagFilter(*tags, *noTags)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci list: %v\n", err)
+	p, stacks, ok := sel.load(a)
+	if !ok {
 		return exitFailure
 	}
-	p := a.loadProject()
-	if p == nil {
+	stacks, waves, ok := a.orderedStacks(p, sel, stacks)
+	if !ok {
 		return exitFailure
 	}
-	var stacks []*project.Stack
-	for _, s := range p.StacksBelow(a.wdPath(p)) {
-		if filter.Match(s) {
-			stacks = append(stacks, s)
-		}
+	if *asJSON && waves != nil {
+		return a.printJSON(newOrderedJSON(stacks, waves))
 	}
 	if *asJSON {
 		out := make([]stackJSON, len(stacks))

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of `tmci list --run-order` on a generated project of
+# 10,000 stacks (plus 500 nested ones) and about 50,000 after edges.
+# The floor, measured in the same run, is `tmci list`: loading the same
+# project without ordering it. Prints the best of 5 runs of each, wall
+# clock and CPU time (which a busy machine inflates less).
+#
+#   bench/list-run-order.sh [N] [FANOUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-10000}
+fanout=${2:-5}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+go build -o "$work/tmci" ./cmd/tmci
+go run ./bench/genstacks -n "$n" -fanout "$fanout" "$work/project"
+git -C "$work/project" init -q
+
+best() { # best wall and CPU (user+sys) seconds of 5 runs of "$@"
+	local wall=999 cpu=999
+	for _ in 1 2 3 4 5; do
+		/usr/bin/time -f '%e %U %S' -o "$work/time" "$@" >/dev/null 2>&1
+		read -r w u s <"$work/time"
+		wall=$(awk -v a="$wall" -v b="$w" 'BEGIN { print (b < a) ? b : a }')
+		cpu=$(awk -v a="$cpu" -v b="$u" -v c="$s" 'BEGIN { print (b + c < a) ? b + c : a }')
+	done
+	echo "$wall $cpu"
+}
+
+stacks=$("$work/tmci" -C "$work/project" list --run-order | wc -l)
+read -r floor floorcpu < <(best "$work/tmci" -C "$work/project" list)
+read -r order ordercpu < <(best "$work/tmci" -C "$work/project" list --run-order)
+echo "stacks ordered:          $stacks"
+echo "tmci list (floor):       ${floor}s wall, ${floorcpu}s CPU"
+echo "tmci list --run-order:   ${order}s wall, ${ordercpu}s CPU"
+awk -v f="$floor" -v o="$order" -v fc="$floorcpu" -v oc="$ordercpu" \
+	'BEGIN { printf "ratio to floor:          %.2f wall, %.2f CPU\n", o / f, oc / fc }'
+echo "load average:           $(cut -d' ' -f1-3 /proc/loadavg)"
