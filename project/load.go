@@ -58,7 +58,6 @@ func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
 		Root:   abs,
 		Git:    GitConfig{DefaultBranch: "main", DefaultRemote: "origin"},
 		TMCI:   &Config{},
-		Files:  map[string]*hcl.File{},
 		funcs:  opts.Funcs,
 		dirs:   map[string]*dirConfig{},
 		byPath: map[string]*Stack{},
@@ -189,9 +188,6 @@ func (l *loader) parse(fsPath string) *hcl.File {
 func (l *loader) record(fsPath string, f *hcl.File, diags hcl.Diagnostics) *hcl.File {
 	l.diags = append(l.diags, diags...)
 	l.parsed[fsPath] = f
-	if f != nil {
-		l.p.Files[f.Body.(*hclsyntax.Body).SrcRange.Filename] = f
-	}
 	return f
 }
 

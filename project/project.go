@@ -29,12 +29,7 @@ type Project struct {
 	// Git holds terramate.config.git settings, with defaults applied.
 	Git GitConfig
 	// TMCI holds what the tmci.hcl files declare; never nil.
-	TMCI *Config
-	// Files maps each parsed file's name, as used in diagnostics
-	// (slash-separated and relative to Root), to its parsed form, for
-	// rendering source snippets.
-	Files map[string]*hcl.File
-
+	TMCI   *Config
 	funcs  map[string]function.Function
 	dirs   map[string]*dirConfig
 	byPath map[string]*Stack
