@@ -50,6 +50,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"list", "List the stacks at or below the working directory", (*app).cmdList},
+		{"backend", "Print the resolved backend config of stacks for an environment", (*app).cmdBackend},
+		{"check", "Check that every stack's backend state is isolated", (*app).cmdCheck},
+		{"generate", "Write backend.<env>.tfbackend files into stacks (or --check them)", (*app).cmdGenerate},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}
 }
