@@ -319,13 +319,13 @@ func (rep *Report) crossEnv() hcl.Diagnostics {
 				if !a.report {
 					c = cb
 				}
-				rng := c.primaryRange()
+				subj, where := c.primarySubject()
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "State shared between environments",
-					Detail: fmt.Sprintf("Stack %s resolves to the same state (%s) in environments %s and %s: one would overwrite the other's state. Include ${environment.name} in %s.",
-						rep.stacks[si].Path, res.ids[i], a.label(), b.label(), specs[c.Type].primary),
-					Subject: rng.Ptr(),
+					Detail: fmt.Sprintf("Stack %s resolves to the same state (%s) in environments %s and %s: one would overwrite the other's state. Include ${environment.name} in %s%s.",
+						rep.stacks[si].Path, res.ids[i], a.label(), b.label(), specs[c.Type].primary, where),
+					Subject: subj,
 					Extra:   foldKey("env " + a.name + "," + b.name),
 				})
 			}
@@ -369,13 +369,13 @@ func (rep *Report) shared() hcl.Diagnostics {
 			}
 			first := rep.results[g[0]]
 			c := first.configs[pi]
-			rng := c.primaryRange()
+			subj, where := c.primarySubject()
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Shared state",
-				Detail: fmt.Sprintf("In environment %s, stacks %s all resolve to the same state (%s): they would overwrite each other. Include ${terramate.stack.path.relative} (or the stack id) in %s.",
-					p.label(), listStacks(paths), first.ids[pi], specs[c.Type].primary),
-				Subject: rng.Ptr(),
+				Detail: fmt.Sprintf("In environment %s, stacks %s all resolve to the same state (%s): they would overwrite each other. Include ${terramate.stack.path.relative} (or the stack id) in %s%s.",
+					p.label(), listStacks(paths), first.ids[pi], specs[c.Type].primary, where),
+				Subject: subj,
 			})
 		}
 	}

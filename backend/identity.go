@@ -79,13 +79,18 @@ func (c *Config) Identity(code map[string]cty.Value) Identity {
 	return id
 }
 
-// primaryRange is where isolation diagnostics point: the definition of the
-// type's primary identity attribute, else the template's header.
-func (c *Config) primaryRange() hcl.Range {
-	if v, ok := c.Attrs[specs[c.Type].primary]; ok && v.Range.Filename != "" {
-		return v.Range
+// primarySubject is where isolation diagnostics point: the definition of
+// the type's primary identity attribute, else the template's header; nil
+// when a key=value flag set it. where adds that fact to a message.
+func (c *Config) primarySubject() (subj *hcl.Range, where string) {
+	v, ok := c.Attrs[specs[c.Type].primary]
+	switch {
+	case !ok:
+		return c.Template.DeclRange.Ptr(), ""
+	case v.Range.Filename == "":
+		return nil, " (set by --backend-config)"
 	}
-	return c.Template.DeclRange
+	return v.Range.Ptr(), ""
 }
 
 // Limits checks every value of c against its backend type's limits and
