@@ -149,7 +149,7 @@ func (r *Resolver) resolve(sc *project.Scope, e *project.Environment, envName st
 	ev := &evaluator{r: r, sc: sc, env: e, name: envName, envAttrs: map[string]cty.Value{}, envDiags: map[string]hcl.Diagnostics{}}
 	c := &Config{Stack: s, Env: envName, Environment: e, Template: tpl, Type: tpl.Type, Attrs: map[string]Value{}}
 	diags := ev.body(c, tpl.Body, "")
-	if e.Backend != nil {
+	if e.Backend != nil && r.overrideApplies(tpl) {
 		diags = append(diags, ev.body(c, e.Backend, "")...)
 	}
 	for _, o := range r.overrides {
@@ -159,6 +159,16 @@ func (r *Resolver) resolve(sc *project.Scope, e *project.Environment, envName st
 		return nil, diags
 	}
 	return c, diags
+}
+
+// overrideApplies reports whether environments' backend {} overrides
+// apply to template tpl. An override has no type label: it is written for
+// the root template's type, so a subtree template of another type (a local
+// backend under an s3 project) does not get attributes it cannot take.
+// Without a root template, overrides apply everywhere.
+func (r *Resolver) overrideApplies(tpl *project.Backend) bool {
+	root := r.p.TMCI.BackendFor("/")
+	return root == nil || root.Type == tpl.Type
 }
 
 // evaluator evaluates expressions for one stack and environment.
