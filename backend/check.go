@@ -283,7 +283,7 @@ func backendBlockDiags(s *project.Stack, tpl *project.Backend, code *Code) hcl.D
 			Detail: fmt.Sprintf("Stack %s declares no terraform { backend %q {} } block in its *.tf files, so terraform would ignore -backend-config and keep the state in a local file. Add terraform { backend %q {} } to a .tf file of the stack.",
 				s.Path, tpl.Type, tpl.Type),
 			Subject: tpl.TypeRange.Ptr(),
-			Extra:   foldKey("no backend block"),
+			Extra:   fold{"no backend block", s.Path},
 		}}
 	case code.Type != tpl.Type:
 		return hcl.Diagnostics{{
@@ -326,7 +326,7 @@ func (rep *Report) crossEnv() hcl.Diagnostics {
 					Detail: fmt.Sprintf("Stack %s resolves to the same state (%s) in environments %s and %s: one would overwrite the other's state. Include ${environment.name} in %s%s.",
 						rep.stacks[si].Path, res.ids[i], a.label(), b.label(), specs[c.Type].primary, where),
 					Subject: subj,
-					Extra:   foldKey("env " + a.name + "," + b.name),
+					Extra:   fold{"env " + a.name + "," + b.name, rep.stacks[si].Path},
 				})
 			}
 		}
@@ -392,47 +392,53 @@ func listStacks(paths []string) string {
 }
 
 // folder merges diagnostics that repeat for many stacks with one cause
-// (they carry the same foldKey and subject) into the first one, noting
+// (they carry the same fold key and subject) into the first one, noting
 // how many more stacks it concerns. Others pass through in order.
 type folder struct {
-	out   hcl.Diagnostics
-	seen  map[string]int // fold key -> index in out
-	count map[int]int
+	out    hcl.Diagnostics
+	seen   map[string]int          // fold key -> index in out
+	stacks map[int]map[string]bool // index in out -> stacks concerned
 }
 
 func (f *folder) add(d *hcl.Diagnostic) {
-	k, ok := d.Extra.(foldKey)
+	k, ok := d.Extra.(fold)
 	if !ok {
 		f.out = append(f.out, d)
 		return
 	}
-	key := string(k)
+	key := k.key
 	if d.Subject != nil {
 		key += "@" + d.Subject.String()
 	}
 	if f.seen == nil {
-		f.seen, f.count = map[string]int{}, map[int]int{}
+		f.seen, f.stacks = map[string]int{}, map[int]map[string]bool{}
 	}
-	if i, ok := f.seen[key]; ok {
-		f.count[i]++
-		return
+	i, ok := f.seen[key]
+	if !ok {
+		i = len(f.out)
+		f.seen[key] = i
+		f.stacks[i] = map[string]bool{}
+		f.out = append(f.out, d)
 	}
-	f.seen[key] = len(f.out)
-	f.out = append(f.out, d)
+	f.stacks[i][k.stack] = true
 }
 
 func (f *folder) diags() hcl.Diagnostics {
-	for i, n := range f.count {
-		if n == 0 {
+	for i, stacks := range f.stacks {
+		n := len(stacks) - 1
+		if n <= 0 {
 			continue
 		}
 		d := *f.out[i]
-		stacks := "stacks"
-		if n == 1 {
-			stacks = "stack"
-		}
-		d.Detail += fmt.Sprintf(" The same holds for %d more %s.", n, stacks)
+		d.Detail += fmt.Sprintf(" The same holds for %d more %s.", n, plural(n, "stack", "stacks"))
 		f.out[i] = &d
 	}
 	return f.out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -114,7 +114,7 @@ func (c *Config) Limits(code map[string]cty.Value) hcl.Diagnostics {
 				Detail: fmt.Sprintf("The %s backend of stack %s in environment %s needs %s, and neither the template nor the stack's backend block sets it. Add it to the template.",
 					c.Type, c.Stack.Path, c.Env, strings.Join(group, " or ")),
 				Subject: c.Template.DeclRange.Ptr(),
-				Extra:   foldKey("missing " + strings.Join(group, ",") + "@" + c.Env),
+				Extra:   fold{"missing " + strings.Join(group, ","), c.Stack.Path},
 			})
 		}
 	}

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Redacted replaces sensitive values in everything tmci prints.
@@ -124,8 +124,7 @@ func (c *Config) JSON(secrets bool) (ConfigJSON, error) {
 		if v.Sensitive {
 			out.Sensitive = append(out.Sensitive, n)
 		}
-		val := shown(v, secrets)
-		raw, err := ctyjson.Marshal(val, val.Type())
+		raw, err := jsonValue(shown(v, secrets))
 		if err != nil {
 			return out, fmt.Errorf("encoding backend attribute %s: %w", n, err)
 		}
@@ -146,6 +145,38 @@ func (c *Config) JSON(secrets bool) (ConfigJSON, error) {
 		out.Config[name] = raw
 	}
 	return out, nil
+}
+
+// jsonValue encodes a primitive or a list of primitives without escaping
+// HTML characters, so "<redacted>" stays readable.
+func jsonValue(v cty.Value) (json.RawMessage, error) {
+	var plain any
+	switch {
+	case v.Type() == cty.String:
+		plain = v.AsString()
+	case v.Type() == cty.Bool:
+		plain = v.True()
+	case v.Type() == cty.Number:
+		plain = json.Number(v.AsBigFloat().Text('f', -1))
+	default:
+		list := []json.RawMessage{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			raw, err := jsonValue(e)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, raw)
+		}
+		plain = list
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(plain); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(b.Bytes()), nil
 }
 
 // WriteFile writes data to path with mode 0600, atomically: readers see

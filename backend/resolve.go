@@ -379,7 +379,7 @@ func (ev *evaluator) missingDiag(m ref) *hcl.Diagnostic {
 			Detail: fmt.Sprintf("Stack %s needs env.%s (at %s), but the variable %s is not set or is empty. Set it, or give a default with try(env.%s, \"...\").",
 				s, m.name, m.rng, m.name, m.name),
 			Subject: m.rng.Ptr(),
-			Extra:   foldKey("env." + m.name),
+			Extra:   fold{"env." + m.name, s},
 		}
 	}
 	if _, declared := ev.env.Attrs[m.name]; declared {
@@ -402,7 +402,7 @@ func (ev *evaluator) missingDiag(m ref) *hcl.Diagnostic {
 		Detail: fmt.Sprintf("Environment %q (%s) has no attribute %q; it has %s. Declare it in every environment block, or write try(environment.%s, \"...\").",
 			ev.env.Name, ev.env.DeclRange, m.name, strings.Join(known, ", "), m.name),
 		Subject: m.rng.Ptr(),
-		Extra:   foldKey("environment." + m.name + "@" + ev.env.Name),
+		Extra:   fold{"environment." + m.name + "@" + ev.env.Name, s},
 	}
 }
 
@@ -480,6 +480,7 @@ func guardedRanges(expr hcl.Expression) ranges {
 	return out
 }
 
-// foldKey marks a diagnostic that repeats for many stacks with the same
-// cause; Check prints it once, naming how many stacks it concerns.
-type foldKey string
+// fold marks a diagnostic that repeats for many stacks with the same
+// cause (key); Check prints it once, saying how many more stacks it
+// concerns.
+type fold struct{ key, stack string }
