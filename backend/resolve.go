@@ -364,10 +364,26 @@ func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.D
 		}
 		out = append(out, e)
 	}
+	scrub(out, envVars)
 	if out.HasErrors() {
 		return cty.DynamicVal, append(diags, out...)
 	}
 	return v, append(diags, out...)
+}
+
+// scrub replaces the values of environment variables in HCL's messages
+// (which quote arguments: `cannot convert "hunter2" to number`) with
+// Redacted: any variable may hold a credential. Values shorter than four
+// bytes are left, as replacing them would garble the message for nothing.
+func scrub(diags hcl.Diagnostics, envVars map[string]cty.Value) {
+	for _, d := range diags {
+		for _, v := range envVars {
+			if s := v.AsString(); len(s) >= 4 {
+				d.Summary = strings.ReplaceAll(d.Summary, s, Redacted)
+				d.Detail = strings.ReplaceAll(d.Detail, s, Redacted)
+			}
+		}
+	}
 }
 
 func (ev *evaluator) missingDiag(m ref) *hcl.Diagnostic {
