@@ -16,7 +16,7 @@ import (
 // find what it looks for.
 func TestSecretsNeverPrinted(t *testing.T) {
 	secrets := map[string]string{
-		"PG_PASSWORD":  "pw-hunter2-pw",   // inside conn_str, secret by name
+		"PG_PASSWORD":  "pw-hunter2-pw",    // inside conn_str, secret by name
 		"SCHEMA_SALT":  "salt-s3cr3t-salt", // marked with sensitive()
 		"HTTP_TOKEN":   "tok-0xdeadbeef-tok",
 		"NUMBER_LIKE":  "nl-not-a-number-nl", // echoed by a failing function call
