@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +31,8 @@ type Code struct {
 // ReadCode parses the top-level *.tf and *.tofu files of the stack
 // directory dir (a filesystem path) and returns its backend block. name
 // turns a file's filesystem path into the name diagnostics use. Files
-// that do not parse yield diagnostics: terraform would reject them too.
+// that mention "terraform" and do not parse yield diagnostics: terraform
+// would reject them too.
 // The Code is never nil.
 func ReadCode(dir string, name func(fsPath string) string) (*Code, hcl.Diagnostics) {
 	entries, err := os.ReadDir(dir)
@@ -54,6 +56,11 @@ func ReadCode(dir string, name func(fsPath string) string) (*Code, hcl.Diagnosti
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable Terraform file",
 				Detail: fmt.Sprintf("Cannot read %s: %v.", fsPath, err)})
+			continue
+		}
+		// Only a file that mentions terraform can hold the block; skipping
+		// the others spares parsing most of a large stack's code.
+		if !bytes.Contains(src, []byte("terraform")) {
 			continue
 		}
 		f, d := hclsyntax.ParseConfig(src, name(fsPath), hcl.InitialPos)

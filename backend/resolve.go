@@ -110,6 +110,26 @@ type Resolver struct {
 
 	mu    sync.Mutex
 	files map[string]*fileResult // parsed --backend-config files by fs path
+
+	// exprs caches what eval learns from an expression's syntax alone
+	// (hcl.Expression -> *exprInfo): templates are evaluated for every
+	// stack and environment, their syntax analysed once.
+	exprs sync.Map
+}
+
+// exprInfo is the syntax-only analysis of an expression.
+type exprInfo struct {
+	vars   []hcl.Traversal
+	guards ranges
+}
+
+func (r *Resolver) analyse(expr hcl.Expression) *exprInfo {
+	if info, ok := r.exprs.Load(expr); ok {
+		return info.(*exprInfo)
+	}
+	info := &exprInfo{vars: expr.Variables(), guards: guardedRanges(expr)}
+	r.exprs.Store(expr, info)
+	return info
 }
 
 // NewResolver returns a resolver for p. The diagnostics report malformed
@@ -250,12 +270,14 @@ func (ev *evaluator) set(c *Config, name string, expr hcl.Expression, flag bool)
 func validValue(v cty.Value) bool {
 	ty := v.Type()
 	switch {
-	case ty == cty.String || ty == cty.Number || ty == cty.Bool:
+	case ty == cty.Number:
+		return !v.AsBigFloat().IsInf() // no file or JSON can hold infinity
+	case ty == cty.String || ty == cty.Bool:
 		return true
 	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			if _, ok := primitiveString(e); !ok || e.IsNull() {
+			if e.IsNull() || !validValue(e) || !(e.Type().IsPrimitiveType()) {
 				return false
 			}
 		}
@@ -296,8 +318,9 @@ func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.D
 	envVars := map[string]cty.Value{}
 	envObj := map[string]cty.Value{"name": cty.StringVal(ev.name)}
 	var missing []ref
-	guards := guardedRanges(expr)
-	for _, tr := range expr.Variables() {
+	info := ev.r.analyse(expr)
+	guards := info.guards
+	for _, tr := range info.vars {
 		root := tr.RootName()
 		if root != "env" && root != "environment" {
 			continue
