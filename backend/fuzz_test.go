@@ -2,8 +2,8 @@ package backend
 
 import (
 	"fmt"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
