@@ -35,8 +35,8 @@ type Report struct {
 	Diags hcl.Diagnostics
 	// Stacks is the number of reported stacks that have a backend.
 	Stacks int
-	// Envs lists the environment names evaluated and reported, pattern
-	// samples included.
+	// Envs names the environments reported on, a pattern with its
+	// sample names: "prod", "pr-* (probed as pr-x1, pr-y2)".
 	Envs []string
 
 	stacks  []*project.Stack
@@ -67,6 +67,7 @@ type probe struct {
 	env    *project.Environment
 	name   string
 	report bool
+	sample bool // a made-up name for a pattern environment
 }
 
 func (p probe) label() string {
@@ -116,11 +117,7 @@ func (r *Resolver) Check(ctx context.Context, opts CheckOptions) (*Report, error
 		rep.Diags = diags
 		return rep, nil
 	}
-	for _, p := range rep.probes {
-		if p.report {
-			rep.Envs = append(rep.Envs, p.name)
-		}
-	}
+	rep.Envs = envLabels(rep.probes)
 	report := map[string]bool{}
 	for _, s := range opts.Stacks {
 		report[s.Path] = true
@@ -167,6 +164,27 @@ func (r *Resolver) Check(ctx context.Context, opts CheckOptions) (*Report, error
 	return rep, nil
 }
 
+// envLabels names the reported probes' environments for people.
+func envLabels(probes []probe) []string {
+	var out []string
+	at := map[*project.Environment]int{}
+	for _, p := range probes {
+		switch {
+		case !p.report:
+		case !p.sample:
+			out = append(out, p.name)
+		default:
+			if i, ok := at[p.env]; ok {
+				out[i] = strings.TrimSuffix(out[i], ")") + ", " + p.name + ")"
+				continue
+			}
+			at[p.env] = len(out)
+			out = append(out, p.env.Name+" (probed as "+p.name+")")
+		}
+	}
+	return out
+}
+
 // probes returns the environments to evaluate for the names asked.
 func (r *Resolver) probes(names []string) ([]probe, hcl.Diagnostics) {
 	var out []probe
@@ -192,7 +210,7 @@ func (r *Resolver) probes(names []string) ([]probe, hcl.Diagnostics) {
 		}
 		for _, n := range r.samples(e) {
 			if !asked[n] {
-				out = append(out, probe{env: e, name: n, report: len(names) == 0})
+				out = append(out, probe{env: e, name: n, report: len(names) == 0, sample: true})
 			}
 		}
 	}
