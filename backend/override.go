@@ -63,25 +63,6 @@ func flagDiag(summary, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail}
 }
 
-// apply evaluates the override for the evaluator's stack into c.
-func (o override) apply(ev *evaluator, c *Config) hcl.Diagnostics {
-	if o.expr != nil {
-		diags := ev.set(c, o.key, o.expr, true)
-		for _, d := range diags {
-			if d.Subject != nil && d.Subject.Filename == flagFile {
-				d.Detail = fmt.Sprintf("In --backend-config=%s=...: %s", o.key, d.Detail)
-				d.Subject, d.Context = nil, nil
-			}
-		}
-		return diags
-	}
-	f, diags := ev.r.overrideFile(o.path, c.Stack.Path)
-	if f == nil {
-		return diags
-	}
-	return append(diags, ev.body(c, f.Body.(*hclsyntax.Body), "")...)
-}
-
 // fileResult is a parsed --backend-config file, shared by every stack
 // whose directory resolves the path to it.
 type fileResult struct {

@@ -159,26 +159,84 @@ func (r *Resolver) Resolve(sc *project.Scope, envName string) (*Config, hcl.Diag
 }
 
 // resolve evaluates the template, the environment's override and the
-// flags, in that order, for environment e under the name envName.
+// flags for environment e under the name envName. Only the winning
+// definition of each attribute is evaluated, so an overridden template
+// value cannot fail (on an unset env.X, say) where it does not count.
 func (r *Resolver) resolve(sc *project.Scope, e *project.Environment, envName string) (*Config, hcl.Diagnostics) {
 	s := sc.Stack()
 	tpl := r.p.TMCI.BackendFor(s.Path)
 	if tpl == nil {
 		return nil, nil
 	}
-	ev := &evaluator{r: r, sc: sc, env: e, name: envName, envAttrs: map[string]cty.Value{}, envDiags: map[string]hcl.Diagnostics{}}
-	c := &Config{Stack: s, Env: envName, Environment: e, Template: tpl, Type: tpl.Type, Attrs: map[string]Value{}}
-	diags := ev.body(c, tpl.Body, "")
+	defs := map[string]definition{}
+	diags := collect(defs, tpl.Body, "")
 	if e.Backend != nil && r.overrideApplies(tpl) {
-		diags = append(diags, ev.body(c, e.Backend, "")...)
+		diags = append(diags, collect(defs, e.Backend, "")...)
 	}
 	for _, o := range r.overrides {
-		diags = append(diags, o.apply(ev, c)...)
+		if o.expr != nil {
+			defs[o.key] = definition{expr: o.expr, flag: o.key}
+			continue
+		}
+		f, d := r.overrideFile(o.path, s.Path)
+		diags = append(diags, d...)
+		if f != nil {
+			diags = append(diags, collect(defs, f.Body.(*hclsyntax.Body), "")...)
+		}
+	}
+	ev := &evaluator{r: r, sc: sc, env: e, name: envName, envAttrs: map[string]cty.Value{}, envDiags: map[string]hcl.Diagnostics{}}
+	c := &Config{Stack: s, Env: envName, Environment: e, Template: tpl, Type: tpl.Type, Attrs: map[string]Value{}}
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		diags = append(diags, ev.set(c, n, defs[n])...)
 	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return c, diags
+}
+
+// definition is the expression that sets one attribute.
+type definition struct {
+	expr hcl.Expression
+	// flag is the key of the --backend-config=key=value that set it, or
+	// "" for a definition in a file.
+	flag string
+}
+
+// collect records the attributes of b in defs, replacing earlier
+// definitions, and the attributes of its nested blocks under "block."
+// names.
+func collect(defs map[string]definition, b *hclsyntax.Body, prefix string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for n, attr := range b.Attributes {
+		defs[prefix+n] = definition{expr: attr.Expr}
+	}
+	for _, blk := range b.Blocks {
+		switch {
+		case prefix != "":
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Nested block too deep",
+				Detail:   "Backend blocks nest one level (remote's workspaces {}); move the attributes of " + blk.Type + " up.",
+				Subject:  blk.TypeRange.Ptr(),
+			})
+		case len(blk.Labels) > 0:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unexpected block label",
+				Detail:   "A nested backend block takes no label; write " + blk.Type + " { ... }.",
+				Subject:  blk.LabelRanges[0].Ptr(),
+			})
+		default:
+			diags = append(diags, collect(defs, blk.Body, blk.Type+".")...)
+		}
+	}
+	return diags
 }
 
 // overrideApplies reports whether environments' backend {} overrides
@@ -202,56 +260,27 @@ type evaluator struct {
 	envDiags map[string]hcl.Diagnostics
 }
 
-// body evaluates every attribute of b into c, and the attributes of its
-// nested blocks under "block." names. A null value removes the attribute,
-// so an environment override can drop one the template sets.
-func (ev *evaluator) body(c *Config, b *hclsyntax.Body, prefix string) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	names := make([]string, 0, len(b.Attributes))
-	for n := range b.Attributes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		attr := b.Attributes[n]
-		diags = append(diags, ev.set(c, prefix+n, attr.Expr, false)...)
-	}
-	for _, blk := range b.Blocks {
-		switch {
-		case prefix != "":
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Nested block too deep",
-				Detail:   "Backend blocks nest one level (remote's workspaces {}); move the attributes of " + blk.Type + " up.",
-				Subject:  blk.TypeRange.Ptr(),
-			})
-		case len(blk.Labels) > 0:
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Unexpected block label",
-				Detail:   "A nested backend block takes no label; write " + blk.Type + " { ... }.",
-				Subject:  blk.LabelRanges[0].Ptr(),
-			})
-		default:
-			diags = append(diags, ev.body(c, blk.Body, blk.Type+".")...)
+// set evaluates the definition d and stores it as attribute name of c. A
+// null value leaves the attribute unset, which is how an environment
+// override drops an attribute the template sets.
+func (ev *evaluator) set(c *Config, name string, d definition) hcl.Diagnostics {
+	v, diags := ev.eval(d.expr, true)
+	rng := d.expr.Range()
+	if d.flag != "" {
+		// A flag is not a file: say which flag instead.
+		rng = hcl.Range{}
+		for _, e := range diags {
+			if e.Subject != nil && e.Subject.Filename == flagFile {
+				e.Detail = fmt.Sprintf("In --backend-config=%s=...: %s", d.flag, e.Detail)
+				e.Subject, e.Context = nil, nil
+			}
 		}
 	}
-	return diags
-}
-
-// set evaluates expr and stores it as attribute name of c.
-func (ev *evaluator) set(c *Config, name string, expr hcl.Expression, flag bool) hcl.Diagnostics {
-	v, diags := ev.eval(expr, true)
 	if diags.HasErrors() {
 		return diags
 	}
 	v, marks := v.UnmarkDeep()
-	rng := expr.Range()
-	if flag {
-		rng = hcl.Range{}
-	}
 	if v.IsNull() {
-		delete(c.Attrs, name)
 		return diags
 	}
 	if !v.IsWhollyKnown() || !validValue(v) {

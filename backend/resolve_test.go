@@ -194,3 +194,44 @@ stack {}
 		t.Errorf("subject = %v, want tmci.hcl line 2", d.Subject)
 	}
 }
+
+// TestLazyEvaluation checks that env.* is read only where a winning
+// definition names it: a template value the preview override replaces,
+// and an environment attribute no template uses, need no variable.
+func TestLazyEvaluation(t *testing.T) {
+	p := loadProject(t, `
+-- tmci.hcl --
+backend "s3" {
+  bucket = env.PROD_BUCKET
+  key    = "${environment.name}/${terramate.stack.path.relative}"
+}
+environment "prod" {
+  unused = env.NOT_SET_EITHER
+}
+environment "pr-*" {
+  backend {
+    bucket = "previews"
+  }
+}
+-- a/stack.tm --
+stack {}
+`)
+	var read []string
+	r, _ := NewResolver(p, Options{LookupEnv: func(k string) (string, bool) {
+		read = append(read, k)
+		return "", false
+	}})
+	got, diags := resolveAttrs(t, r, "/a", "pr-1")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if diff := cmp.Diff(map[string]string{"bucket": "previews", "key": "pr-1/a"}, got); diff != "" {
+		t.Errorf("attributes (-want +got):\n%s", diff)
+	}
+	if len(read) > 0 {
+		t.Errorf("read environment variables %v, want none", read)
+	}
+	if _, diags := resolveAttrs(t, r, "/a", "prod"); !diags.HasErrors() || !strings.Contains(diags[0].Detail, "env.PROD_BUCKET") {
+		t.Errorf("prod without PROD_BUCKET: got %v, want an unset variable error", diags)
+	}
+}
