@@ -441,11 +441,15 @@ func scrub(diags hcl.Diagnostics, envVars map[string]cty.Value) {
 func (ev *evaluator) missingDiag(m ref) *hcl.Diagnostic {
 	s := ev.sc.Stack().Path
 	if m.root == "env" {
+		at := fmt.Sprintf(" (at %s)", m.rng)
+		if m.rng.Filename == flagFile {
+			at = ""
+		}
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Unset environment variable",
-			Detail: fmt.Sprintf("Stack %s needs env.%s (at %s), but the variable %s is not set or is empty. Set it, or give a default with try(env.%s, \"...\").",
-				s, m.name, m.rng, m.name, m.name),
+			Detail: fmt.Sprintf("Stack %s needs env.%s%s, but the variable %s is not set or is empty. Set it, or give a default with try(env.%s, \"...\").",
+				s, m.name, at, m.name, m.name),
 			Subject: m.rng.Ptr(),
 			Extra:   fold{"env." + m.name, s},
 		}

@@ -140,7 +140,7 @@ func TestResolveErrors(t *testing.T) {
 		{"missing flag file", "prod", []string{"nope.tfbackend"}, "stacks/app/nope.tfbackend for stack /stacks/app, which does not exist"},
 		{"escaping flag file", "prod", []string{"../../../x.tfbackend"}, "outside the project root"},
 		{"bad flag key", "prod", []string{"a b=c"}, `"a b" is not an attribute name`},
-		{"flag with unset env", "prod", []string{"key=${env.NOPE}"}, "In --backend-config=key=...: Stack /stacks/app needs env.NOPE"},
+		{"flag with unset env", "prod", []string{"key=${env.NOPE}"}, "In --backend-config=key=...: Stack /stacks/app needs env.NOPE, but"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,7 +79,8 @@ func (a *app) cmdGenerate(args []string) int {
 			}
 			continue
 		}
-		w, ok := a.plannedWrites(p, r, env, *allowSecrets)
+		// --check writes nothing, so it compares files with secrets too.
+		w, ok := a.plannedWrites(p, r, env, *allowSecrets || *check)
 		if !ok {
 			failed = true
 			continue
