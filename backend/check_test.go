@@ -25,6 +25,8 @@ import (
 //	check-env: NAME         check this environment only (repeatable)
 //	backend-config: VALUE   a --backend-config value (repeatable)
 //	error: Summary          an error without a source range (repeatable)
+//	error-at: F:L: Summary  an error at file F, line L, for files that cannot
+//	                        hold comments (JSON)
 func TestCheckFixtures(t *testing.T) {
 	files, err := filepath.Glob("testdata/checks/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -58,6 +60,7 @@ func TestCheckFixtures(t *testing.T) {
 			for _, s := range dirs["error"] {
 				want = append(want, "-: "+s)
 			}
+			want = append(want, dirs["error-at"]...)
 			p, diags := project.Load(dir, project.Options{})
 			if diags.HasErrors() {
 				t.Fatalf("loading: %v", diags)

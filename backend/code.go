@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -28,27 +29,26 @@ type Code struct {
 	Attrs map[string]cty.Value
 }
 
-// ReadCode parses the top-level *.tf and *.tofu files of the stack
-// directory dir (a filesystem path) and returns its backend block. name
-// turns a file's filesystem path into the name diagnostics use. Files
-// that mention "terraform" and do not parse yield diagnostics: terraform
-// would reject them too.
-// The Code is never nil.
+// ReadCode parses the top-level *.tf, *.tofu, *.tf.json and *.tofu.json
+// files of the stack directory dir (a filesystem path) and returns its
+// backend block; the Code is never nil. name turns a file's filesystem
+// path into the name diagnostics use. Files that mention "terraform" and
+// do not parse yield diagnostics: terraform would reject them too.
 func ReadCode(dir string, name func(fsPath string) string) (*Code, hcl.Diagnostics) {
+	code := &Code{Attrs: map[string]cty.Value{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return &Code{Attrs: map[string]cty.Value{}}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unreadable stack directory",
+		return code, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unreadable stack directory",
 			Detail: fmt.Sprintf("Cannot read %s: %v.", dir, err)}}
 	}
 	files := make([]string, 0, len(entries))
 	for _, e := range entries {
 		n := e.Name()
-		if !e.IsDir() && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tofu")) {
+		if !e.IsDir() && !strings.HasPrefix(n, ".") && terraformFile(n) {
 			files = append(files, n)
 		}
 	}
 	sort.Strings(files)
-	code := &Code{Attrs: map[string]cty.Value{}}
 	var diags hcl.Diagnostics
 	for _, n := range files {
 		fsPath := filepath.Join(dir, n)
@@ -63,29 +63,61 @@ func ReadCode(dir string, name func(fsPath string) string) (*Code, hcl.Diagnosti
 		if !bytes.Contains(src, []byte("terraform")) {
 			continue
 		}
-		f, d := hclsyntax.ParseConfig(src, name(fsPath), hcl.InitialPos)
+		var f *hcl.File
+		var d hcl.Diagnostics
+		if strings.HasSuffix(n, ".json") {
+			f, d = json.Parse(src, name(fsPath))
+		} else {
+			f, d = hclsyntax.ParseConfig(src, name(fsPath), hcl.InitialPos)
+		}
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
 		}
-		for _, tb := range f.Body.(*hclsyntax.Body).Blocks {
-			if tb.Type != "terraform" {
+		code.read(f.Body)
+	}
+	return code, diags
+}
+
+func terraformFile(n string) bool {
+	for _, ext := range []string{".tf", ".tofu", ".tf.json", ".tofu.json"} {
+		if strings.HasSuffix(n, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// Schemas of the parts of a Terraform file ReadCode looks at, decoded
+// through hcl's schema API so native and JSON syntax read alike.
+var (
+	fileSchema      = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "terraform"}}}
+	terraformSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "backend", LabelNames: []string{"type"}},
+		{Type: "cloud"},
+	}}
+)
+
+// read records the first backend or cloud block of body.
+func (code *Code) read(body hcl.Body) {
+	content, _, _ := body.PartialContent(fileSchema)
+	for _, tb := range content.Blocks {
+		inner, _, _ := tb.Body.PartialContent(terraformSchema)
+		for _, b := range inner.Blocks {
+			if code.Type != "" || code.Cloud {
+				return
+			}
+			if b.Type == "cloud" {
+				code.Cloud, code.Range = true, b.TypeRange
 				continue
 			}
-			for _, b := range tb.Body.Blocks {
-				switch {
-				case b.Type == "backend" && len(b.Labels) == 1 && code.Type == "" && !code.Cloud:
-					code.Type, code.Range = b.Labels[0], b.LabelRanges[0]
-					for an, a := range b.Body.Attributes {
-						if v, d := a.Expr.Value(nil); !d.HasErrors() && v.IsWhollyKnown() {
-							code.Attrs[an] = v
-						}
-					}
-				case b.Type == "cloud" && code.Type == "" && !code.Cloud:
-					code.Cloud, code.Range = true, b.TypeRange
+			code.Type, code.Range = b.Labels[0], b.LabelRanges[0]
+			attrs, _ := b.Body.JustAttributes()
+			for an, a := range attrs {
+				if v, d := a.Expr.Value(nil); !d.HasErrors() && v.IsWhollyKnown() {
+					code.Attrs[an] = v
 				}
 			}
 		}
 	}
-	return code, diags
 }
