@@ -96,9 +96,11 @@ type stackResult struct {
 //     template's type.
 //
 // Every problem is a diagnostic; evaluation errors (an unset env.X) are
-// reported too. Stacks are evaluated in parallel; the cost is
-// O(stacks × environments) evaluations plus one parse of each reported
-// stack's Terraform files. The error is non-nil only when ctx ends.
+// reported too. Every stack is evaluated, in parallel, even when
+// opts.Stacks narrows the report, since a selected stack can share state
+// with any other: the cost is O(stacks × environments) evaluations plus one
+// read of each stack's Terraform files. The error is non-nil only when ctx
+// ends.
 func (r *Resolver) Check(ctx context.Context, opts CheckOptions) (*Report, error) {
 	rep := &Report{stacks: r.p.Stacks}
 	var diags hcl.Diagnostics
