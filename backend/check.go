@@ -413,7 +413,8 @@ func listStacks(paths []string) string {
 
 // folder merges diagnostics that repeat for many stacks with one cause
 // (they carry the same fold key and subject) into the first one, noting
-// how many more stacks it concerns. Others pass through in order.
+// how many more stacks it concerns. Others pass through in order, exact
+// repeats dropped.
 type folder struct {
 	out    hcl.Diagnostics
 	seen   map[string]int          // fold key -> index in out
@@ -421,18 +422,24 @@ type folder struct {
 }
 
 func (f *folder) add(d *hcl.Diagnostic) {
-	k, ok := d.Extra.(fold)
-	if !ok {
-		f.out = append(f.out, d)
-		return
-	}
-	key := k.key
-	if d.Subject != nil {
-		key += "@" + d.Subject.String()
-	}
 	if f.seen == nil {
 		f.seen, f.stacks = map[string]int{}, map[int]map[string]bool{}
 	}
+	at := ""
+	if d.Subject != nil {
+		at = "@" + d.Subject.String()
+	}
+	k, ok := d.Extra.(fold)
+	if !ok {
+		// Drop exact repeats, such as a constant's error in every stack.
+		key := "\x00" + d.Summary + "\x00" + d.Detail + at
+		if _, dup := f.seen[key]; !dup {
+			f.seen[key] = len(f.out)
+			f.out = append(f.out, d)
+		}
+		return
+	}
+	key := k.key + at
 	i, ok := f.seen[key]
 	if !ok {
 		i = len(f.out)

@@ -121,6 +121,17 @@ type Resolver struct {
 type exprInfo struct {
 	vars   []hcl.Traversal
 	guards ranges
+
+	// constant is set for an expression without variables (a literal,
+	// or pure functions of literals): its value is the same everywhere,
+	// so it is computed once.
+	constant *constValue
+}
+
+type constValue struct {
+	once  sync.Once
+	val   cty.Value
+	diags hcl.Diagnostics
 }
 
 func (r *Resolver) analyse(expr hcl.Expression) *exprInfo {
@@ -128,8 +139,11 @@ func (r *Resolver) analyse(expr hcl.Expression) *exprInfo {
 		return info.(*exprInfo)
 	}
 	info := &exprInfo{vars: expr.Variables(), guards: guardedRanges(expr)}
-	r.exprs.Store(expr, info)
-	return info
+	if len(info.vars) == 0 {
+		info.constant = &constValue{}
+	}
+	actual, _ := r.exprs.LoadOrStore(expr, info)
+	return actual.(*exprInfo)
 }
 
 // NewResolver returns a resolver for p. The diagnostics report malformed
@@ -269,12 +283,17 @@ func (ev *evaluator) set(c *Config, name string, d definition) hcl.Diagnostics {
 	if d.flag != "" {
 		// A flag is not a file: say which flag instead.
 		rng = hcl.Range{}
-		for _, e := range diags {
-			if e.Subject != nil && e.Subject.Filename == flagFile {
-				e.Detail = fmt.Sprintf("In --backend-config=%s=...: %s", d.flag, e.Detail)
-				e.Subject, e.Context = nil, nil
+		// Copies: a constant's diagnostics are shared between stacks.
+		out := make(hcl.Diagnostics, len(diags))
+		for i, e := range diags {
+			c := *e
+			if c.Subject != nil && c.Subject.Filename == flagFile {
+				c.Detail = fmt.Sprintf("In --backend-config=%s=...: %s", d.flag, c.Detail)
+				c.Subject, c.Context = nil, nil
 			}
+			out[i] = &c
 		}
+		diags = out
 	}
 	if diags.HasErrors() {
 		return diags
@@ -343,11 +362,15 @@ type ref struct {
 // withAttrs is false while evaluating an environment attribute, which may
 // only use environment.name.
 func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.Diagnostics) {
+	info := ev.r.analyse(expr)
+	if c := info.constant; c != nil {
+		c.once.Do(func() { c.val, c.diags = ev.sc.Eval(expr, nil) })
+		return c.val, c.diags
+	}
 	var diags hcl.Diagnostics
 	envVars := map[string]cty.Value{}
 	envObj := map[string]cty.Value{"name": cty.StringVal(ev.name)}
 	var missing []ref
-	info := ev.r.analyse(expr)
 	guards := info.guards
 	for _, tr := range info.vars {
 		root := tr.RootName()

@@ -235,3 +235,39 @@ stack {}
 		t.Errorf("prod without PROD_BUCKET: got %v, want an unset variable error", diags)
 	}
 }
+
+// TestConstantErrorsPerStack resolves a failing constant flag for several
+// stacks concurrently (Check), which shares one evaluation: each stack's
+// message must read the same, without repeated prefixes.
+func TestConstantErrorsPerStack(t *testing.T) {
+	p := loadProject(t, `
+-- tmci.hcl --
+backend "local" {
+  path = "${environment.name}.tfstate"
+}
+environment "prod" {}
+-- a/stack.tm --
+stack {}
+-- b/stack.tm --
+stack {}
+-- c/stack.tm --
+stack {}
+`)
+	r, diags := NewResolver(p, Options{LookupEnv: envMap(nil), BackendConfig: []string{`path=${tonumber("x")}`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rep, err := r.Check(t.Context(), CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flagDiags []string
+	for _, d := range rep.Diags {
+		if d.Summary != "Missing backend block" {
+			flagDiags = append(flagDiags, d.Detail)
+		}
+	}
+	if len(flagDiags) != 1 || strings.Count(flagDiags[0], "In --backend-config") != 1 {
+		t.Errorf("got %q, want one message with one flag prefix", flagDiags)
+	}
+}
