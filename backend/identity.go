@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"net/url"
 	"path"
 	"strings"
 
@@ -73,10 +74,28 @@ func (c *Config) Identity(code map[string]cty.Value) Identity {
 			p.Value = path.Join(c.Stack.Path, p.Value)
 		case c.Type == "pg" && name == "schema_name" && len(p.Value) > pgMaxIdent:
 			p.Value = p.Value[:pgMaxIdent]
+		case c.Type == "pg" && name == "conn_str":
+			p.Value = pgDatabase(p.Value)
 		}
 		id.Parts = append(id.Parts, p)
 	}
 	return id
+}
+
+// pgDatabase reduces a PostgreSQL URL to the database it names (host,
+// port, database), so that two credentials for one database count as
+// the same place. Other forms are returned as they are.
+func pgDatabase(conn string) string {
+	u, err := url.Parse(conn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return conn
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	return "postgres://" + host + ":" + port + "/" + strings.TrimPrefix(u.Path, "/")
 }
 
 // primarySubject is where isolation diagnostics point: the definition of

@@ -149,6 +149,20 @@ func resolveType(t *testing.T, typ, body string) *Config {
 	return c
 }
 
+// TestPGIdentity checks that credentials do not make two places of one
+// database look different.
+func TestPGIdentity(t *testing.T) {
+	a := resolveType(t, "pg", `conn_str = "postgres://alice:pw1@DB.example.com/state?sslmode=require"`)
+	b := resolveType(t, "pg", `conn_str = "postgresql://bob@db.example.com:5432/state"`)
+	c := resolveType(t, "pg", `conn_str = "postgres://alice:pw1@db.example.com/other"`)
+	if a.Identity(nil).Key() != b.Identity(nil).Key() {
+		t.Errorf("same database, other credentials: %s != %s", a.Identity(nil), b.Identity(nil))
+	}
+	if a.Identity(nil).Key() == c.Identity(nil).Key() {
+		t.Errorf("other database, same identity: %s", c.Identity(nil))
+	}
+}
+
 func TestArgsAndJSON(t *testing.T) {
 	c := resolveType(t, "pg", `conn_str = "postgres://u:pw@db/state"`+"\n"+`schema_name = "s_${environment.name}"`+"\n"+`skip_schema_creation = false`)
 	args, err := c.Args(false)
