@@ -71,7 +71,7 @@ type probe struct {
 }
 
 func (p probe) label() string {
-	if p.env.Pattern {
+	if p.sample {
 		return fmt.Sprintf("%s (probed as %q)", p.env.Name, p.name)
 	}
 	return p.name
