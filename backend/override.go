@@ -41,7 +41,7 @@ func parseOverrides(values []string) ([]override, hcl.Diagnostics) {
 			out = append(out, override{raw: raw, path: raw})
 			continue
 		}
-		if !hclsyntax.ValidIdentifier(key) {
+		if !namePattern.MatchString(key) {
 			diags = append(diags, flagDiag("Invalid --backend-config key",
 				fmt.Sprintf("In --backend-config=%s=..., %q is not an attribute name; use key=value with a name such as key or bucket.", key, key)))
 			continue

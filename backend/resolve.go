@@ -10,6 +10,7 @@ package backend
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -214,6 +215,20 @@ func (r *Resolver) resolve(sc *project.Scope, e *project.Environment, envName st
 	return c, diags
 }
 
+// namePattern is what backend attribute and block names look like.
+var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// invalidName reports a name that no rendered file could hold; the HCL
+// parser lets some through (bytes that are not UTF-8).
+func invalidName(name string, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid attribute name",
+		Detail:   fmt.Sprintf("%q is not a valid name; use letters, digits, '_' and '-', starting with a letter.", name),
+		Subject:  rng.Ptr(),
+	}
+}
+
 // definition is the expression that sets one attribute.
 type definition struct {
 	expr hcl.Expression
@@ -228,10 +243,16 @@ type definition struct {
 func collect(defs map[string]definition, b *hclsyntax.Body, prefix string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for n, attr := range b.Attributes {
+		if !namePattern.MatchString(n) {
+			diags = append(diags, invalidName(n, attr.NameRange))
+			continue
+		}
 		defs[prefix+n] = definition{expr: attr.Expr}
 	}
 	for _, blk := range b.Blocks {
 		switch {
+		case !namePattern.MatchString(blk.Type):
+			diags = append(diags, invalidName(blk.Type, blk.TypeRange))
 		case prefix != "":
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
