@@ -123,6 +123,9 @@ type exprInfo struct {
 	vars   []hcl.Traversal
 	guards ranges
 
+	// env and environment are true when the expression names them.
+	env, environment bool
+
 	// constant is set for an expression without variables (a literal,
 	// or pure functions of literals): its value is the same everywhere,
 	// so it is computed once.
@@ -142,6 +145,10 @@ func (r *Resolver) analyse(expr hcl.Expression) *exprInfo {
 	info := &exprInfo{vars: expr.Variables(), guards: guardedRanges(expr)}
 	if len(info.vars) == 0 {
 		info.constant = &constValue{}
+	}
+	for _, tr := range info.vars {
+		info.env = info.env || tr.RootName() == "env"
+		info.environment = info.environment || tr.RootName() == "environment"
 	}
 	actual, _ := r.exprs.LoadOrStore(expr, info)
 	return actual.(*exprInfo)
@@ -442,10 +449,20 @@ func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.D
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
 	}
-	v, d := ev.sc.Eval(expr, map[string]cty.Value{
-		"env":         cty.ObjectVal(envVars),
-		"environment": cty.ObjectVal(envObj),
-	})
+	// Only the namespaces the expression names are built: most template
+	// attributes name one or none, and building objects dominates the
+	// cost of evaluating thousands of stacks.
+	var vars map[string]cty.Value
+	if info.env || info.environment {
+		vars = make(map[string]cty.Value, 2)
+		if info.env {
+			vars["env"] = cty.ObjectVal(envVars)
+		}
+		if info.environment {
+			vars["environment"] = cty.ObjectVal(envObj)
+		}
+	}
+	v, d := ev.sc.Eval(expr, vars)
 	// Replace HCL's "Unsupported attribute" on a missing reference with
 	// a message that says what is missing and how to fix it.
 	var out hcl.Diagnostics
