@@ -318,7 +318,8 @@ func backendBlockDiags(s *project.Stack, tpl *project.Backend, code *Code) hcl.D
 }
 
 // crossEnv is check 2: for each stack, two environments that resolve to
-// the same state object.
+// the same state object. Diagnostics fold per pair of environment blocks,
+// so pr-7 against both samples of pr-* is one problem.
 func (rep *Report) crossEnv() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for si, res := range rep.results {
@@ -346,7 +347,7 @@ func (rep *Report) crossEnv() hcl.Diagnostics {
 					Detail: fmt.Sprintf("Stack %s resolves to the same state (%s) in environments %s and %s: one would overwrite the other's state. Include ${environment.name} in %s%s.",
 						rep.stacks[si].Path, res.ids[i], a.label(), b.label(), specs[c.Type].primary, where),
 					Subject: subj,
-					Extra:   fold{"env " + a.name + "," + b.name, rep.stacks[si].Path},
+					Extra:   fold{"env " + a.env.Name + "," + b.env.Name, rep.stacks[si].Path},
 				})
 			}
 		}
