@@ -105,16 +105,18 @@ func Table() map[string]function.Function {
 		"dirname":  dirNameFunc,
 
 		// Type conversion and control.
-		"can":       tryfunc.CanFunc,
-		"tobool":    stdlib.MakeToFunc(cty.Bool),
-		"tolist":    stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
-		"tomap":     stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
-		"tonumber":  stdlib.MakeToFunc(cty.Number),
-		"toset":     stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
-		"tostring":  stdlib.MakeToFunc(cty.String),
-		"try":       tryfunc.TryFunc,
+		"can":      tryfunc.CanFunc,
+		"tobool":   stdlib.MakeToFunc(cty.Bool),
+		"tolist":   stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":    stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber": stdlib.MakeToFunc(cty.Number),
+		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring": stdlib.MakeToFunc(cty.String),
+		"try":      tryfunc.TryFunc,
+		"ternary":  ternaryFunc,
+
+		// Marks.
 		"sensitive": sensitiveFunc,
-		"ternary":   ternaryFunc,
 	}
 	all := make(map[string]function.Function, 2*len(base))
 	for name, fn := range base {
