@@ -114,6 +114,9 @@ func Table() map[string]function.Function {
 		"tostring": stdlib.MakeToFunc(cty.String),
 		"try":      tryfunc.TryFunc,
 		"ternary":  ternaryFunc,
+
+		// Marks.
+		"sensitive": sensitiveFunc,
 	}
 	all := make(map[string]function.Function, 2*len(base))
 	for name, fn := range base {

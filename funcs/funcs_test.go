@@ -50,6 +50,26 @@ func TestTable(t *testing.T) {
 	}
 }
 
+func TestSensitive(t *testing.T) {
+	ctx := &hcl.EvalContext{
+		Functions: Table(),
+		Variables: map[string]cty.Value{"pw": cty.StringVal("hunter2")},
+	}
+	for _, src := range []string{`sensitive(pw)`, `"u:${sensitive(pw)}@h"`, `upper(sensitive(pw))`, `sensitive(sensitive(pw))`} {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "test", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		v, diags := expr.Value(ctx)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if !v.HasMark(Sensitive) {
+			t.Errorf("%s: the result is not marked sensitive", src)
+		}
+	}
+}
+
 func TestTableErrors(t *testing.T) {
 	ctx := &hcl.EvalContext{Functions: Table()}
 	for _, src := range []string{`sum([])`, `one([1, 2])`, `base64decode("%%%")`} {

@@ -51,6 +51,9 @@ func commands() []command {
 	return []command{
 		{"list", "List the stacks at or below the working directory", (*app).cmdList},
 		{"graph", "Print the stack ordering graph as DOT, Mermaid or JSON", (*app).cmdGraph},
+		{"backend", "Print the resolved backend config of stacks for an environment", (*app).cmdBackend},
+		{"check", "Check that every stack's backend state is isolated", (*app).cmdCheck},
+		{"generate", "Write backend.<env>.tfbackend files into stacks (or --check them)", (*app).cmdGenerate},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}
 }
