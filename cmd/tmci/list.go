@@ -47,6 +47,7 @@ func (a *app) cmdList(args []string) int {
 	asJSON := fs.Bool("json", false, "print a JSON array of stack objects")
 	tags := fs.StringArray("tags", nil, "select stacks by tags: `EXPR` with ':' for AND and ',' for OR (repeatable, ORed)")
 	noTags := fs.StringArray("no-tags", nil, "drop stacks that have any of these `TAGS` (comma-separated, repeatable)")
+	changed := a.changedFlags(fs)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
@@ -55,6 +56,9 @@ func (a *app) cmdList(args []string) int {
 		return exitFailure
 	}
 	filter, err := project.ParseTagFilter(*tags, *noTags)
+	if err == nil {
+		err = changed.check()
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tmci list: %v\n", err)
 		return exitFailure
@@ -67,6 +71,15 @@ func (a *app) cmdList(args []string) int {
 	for _, s := range p.StacksBelow(a.wdPath(p)) {
 		if filter.Match(s) {
 			stacks = append(stacks, s)
+		}
+	}
+	if changed.changed {
+		var code int
+		if stacks, code = a.selectChanged(changed, p, stacks); code != exitOK {
+			return code
+		}
+		if *asJSON || changed.why {
+			return a.printChanged(changed, p, stacks, *asJSON)
 		}
 	}
 	if *asJSON {
@@ -86,6 +99,7 @@ func (a *app) cmdList(args []string) int {
 func (a *app) printJSON(v any) int {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(a.stderr, "tmci: writing JSON: %v\n", err)
 		return exitFailure

@@ -1,0 +1,190 @@
+package changes
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Origin says where a change was seen. A file may carry several.
+type Origin uint8
+
+const (
+	// Committed: the file differs between the base and HEAD.
+	Committed Origin = 1 << iota
+	// Staged: the index differs from HEAD.
+	Staged
+	// Unstaged: the work tree differs from the index.
+	Unstaged
+	// Untracked: the file is in the work tree only, and not ignored.
+	Untracked
+)
+
+// String names the origins, "committed" first.
+func (o Origin) String() string {
+	var parts []string
+	for _, x := range []struct {
+		bit  Origin
+		name string
+	}{{Committed, "committed"}, {Staged, "staged"}, {Unstaged, "unstaged"}, {Untracked, "untracked"}} {
+		if o&x.bit != 0 {
+			parts = append(parts, x.name)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// File is one changed file.
+type File struct {
+	// Path is the project path of the file ("/stacks/app/main.tf").
+	Path string
+	// Origin says where the change was seen.
+	Origin Origin
+	// Deleted is true when the file is gone in the state tmci compares
+	// (the work tree, or HEAD with uncommitted changes left out).
+	Deleted bool
+}
+
+// treeDiff lists the files that differ between two commits' trees. A
+// rename is a delete plus an add, so both paths are listed.
+//
+// go-git compares tree hashes and descends only into subtrees that differ,
+// so the cost follows the size of the change, not of the repository.
+func (g *repo) treeDiff(ctx context.Context, base, head *object.Tree) ([]string, error) {
+	changes, err := object.DiffTreeWithOptions(ctx, base, head, nil)
+	if err != nil {
+		return nil, fmt.Errorf("comparing trees: %w", err)
+	}
+	out := make([]string, 0, len(changes))
+	for _, c := range changes {
+		if c.From.Name != "" {
+			out = append(out, c.From.Name)
+		}
+		if c.To.Name != "" && c.To.Name != c.From.Name {
+			out = append(out, c.To.Name)
+		}
+	}
+	return out, nil
+}
+
+// statusEntry is one uncommitted change, with a slash-separated path
+// relative to the work tree.
+type statusEntry struct {
+	path   string
+	origin Origin
+}
+
+// status lists staged, unstaged, deleted and untracked files. With the git
+// CLI it reads `git status --porcelain -z`; go-git's Worktree.Status is the
+// fallback (correct but slow: it hashes the work tree).
+func (g *repo) status(ctx context.Context) ([]statusEntry, error) {
+	if g.git == "" {
+		return g.statusGoGit()
+	}
+	out, err := g.run(ctx, "-c", "core.quotePath=false", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+	if err != nil {
+		return nil, err
+	}
+	return parsePorcelain(out)
+}
+
+// parsePorcelain parses `git status --porcelain=v1 -z --no-renames`: one
+// "XY path" record per NUL-terminated entry.
+func parsePorcelain(out []byte) ([]statusEntry, error) {
+	var entries []statusEntry
+	for len(out) > 0 {
+		i := bytes.IndexByte(out, 0)
+		if i < 0 {
+			i = len(out)
+		}
+		rec := out[:i]
+		out = out[min(i+1, len(out)):]
+		if len(rec) < 4 || rec[2] != ' ' {
+			return nil, fmt.Errorf("unexpected git status record %q", rec)
+		}
+		x, y, p := rec[0], rec[1], string(rec[3:])
+		var o Origin
+		switch {
+		case x == '?' && y == '?':
+			o = Untracked
+		case x == '!' && y == '!':
+			continue
+		default:
+			if x != ' ' {
+				o |= Staged
+			}
+			if y != ' ' {
+				o |= Unstaged
+			}
+		}
+		entries = append(entries, statusEntry{path: p, origin: o})
+	}
+	return entries, nil
+}
+
+func (g *repo) statusGoGit() ([]statusEntry, error) {
+	wt, err := g.r.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("opening the work tree: %w", err)
+	}
+	st, err := wt.Status()
+	if err != nil {
+		return nil, fmt.Errorf("reading the work tree status: %w", err)
+	}
+	entries := make([]statusEntry, 0, len(st))
+	for p, fs := range st {
+		var o Origin
+		switch {
+		case fs.Staging == git.Untracked && fs.Worktree == git.Untracked:
+			o = Untracked
+		default:
+			if fs.Staging != git.Unmodified {
+				o |= Staged
+			}
+			if fs.Worktree != git.Unmodified {
+				o |= Unstaged
+			}
+		}
+		if o != 0 {
+			entries = append(entries, statusEntry{path: filepath.ToSlash(p), origin: o})
+		}
+	}
+	return entries, nil
+}
+
+// fileSet accumulates changed files by path.
+type fileSet map[string]*File
+
+func (s fileSet) add(rel string, o Origin) {
+	p := "/" + strings.TrimSuffix(rel, "/")
+	if f := s[p]; f != nil {
+		f.Origin |= o
+		return
+	}
+	s[p] = &File{Path: p, Origin: o}
+}
+
+// sorted returns the files in path order, marking the ones that are gone:
+// absent from the work tree (withWorkTree) or from HEAD's tree.
+func (s fileSet) sorted(root string, headTree *object.Tree, withWorkTree bool) []File {
+	out := make([]File, 0, len(s))
+	for _, f := range s {
+		if withWorkTree {
+			_, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.Path)))
+			f.Deleted = os.IsNotExist(err)
+		} else {
+			_, err := headTree.FindEntry(strings.TrimPrefix(f.Path, "/"))
+			f.Deleted = err != nil
+		}
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tmci/tmci/changes"
+	"github.com/tmci/tmci/ci"
+	"github.com/tmci/tmci/project"
+)
+
+// changedFlags are the change-detection flags a command shares:
+// --changed, --base (-B, --git-change-base), --why, --no-uncommitted.
+type changedFlags struct {
+	changed       bool
+	base          string
+	why           bool
+	noUncommitted bool
+
+	// Set by selectChanged for printChanged.
+	diff   *changes.Diff
+	result *changes.Result
+}
+
+func (a *app) changedFlags(fs *pflag.FlagSet) *changedFlags {
+	c := &changedFlags{}
+	fs.BoolVar(&c.changed, "changed", false, "select only the stacks the change since the base commit touches")
+	fs.StringVarP(&c.base, "base", "B", "", "compare with `REF` (any git revision) instead of the automatic base")
+	fs.StringVar(&c.base, "git-change-base", "", "alias of --base (Terramate's name)")
+	fs.BoolVar(&c.why, "why", false, "with --changed: print why each stack changed")
+	fs.BoolVar(&c.noUncommitted, "no-uncommitted", false, "with --changed: ignore staged, unstaged and untracked files (always ignored in CI)")
+	return c
+}
+
+// check rejects flags that need --changed without it.
+func (c *changedFlags) check() error {
+	if c.changed {
+		return nil
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{c.base != "", "--base"}, {c.why, "--why"}, {c.noUncommitted, "--no-uncommitted"}} {
+		if f.set {
+			return fmt.Errorf("%s needs --changed", f.name)
+		}
+	}
+	return nil
+}
+
+// selectChanged keeps the stacks of candidates the change touches, in
+// their order. It returns exitFailure after printing why when change
+// detection fails.
+func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*project.Stack) ([]*project.Stack, int) {
+	ctx, err := ci.Detect(a.getenv)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+		return nil, exitFailure
+	}
+	opts := changes.Options{
+		Base:          c.base,
+		CI:            ciForChanges(ctx),
+		NoUncommitted: c.noUncommitted,
+		DefaultBranch: p.Git.DefaultBranch,
+		DefaultRemote: p.Git.DefaultRemote,
+		Git:           a.lookPath("git"),
+		Logger:        a.log,
+	}
+	d, err := changes.Detect(a.ctx, p.Root, opts)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+		return nil, exitFailure
+	}
+	res, diags := changes.Map(a.ctx, p, d)
+	a.printDiags(p, diags)
+	if diags.HasErrors() {
+		return nil, exitFailure
+	}
+	for _, del := range res.Deleted {
+		a.log.Warn("stack deleted since the base commit: its state is orphaned in every environment", "stack", del.Path, "id", del.ID)
+	}
+	for _, ig := range res.Ignored {
+		a.log.Info("stack changed but an ignore-change trigger excludes it", "stack", ig.Stack.Path)
+	}
+	changed := make(map[string]bool, len(res.Changed))
+	for _, ch := range res.Changed {
+		changed[ch.Stack.Path] = true
+	}
+	var out []*project.Stack
+	for _, s := range candidates {
+		if changed[s.Path] {
+			out = append(out, s)
+		}
+	}
+	c.diff, c.result = d, res
+	return out, exitOK
+}
+
+// ciForChanges copies the CI context's base candidates into the plain
+// values change detection takes.
+func ciForChanges(c *ci.Context) changes.CI {
+	out := changes.CI{Provider: string(c.Provider), Event: c.Event, Branch: c.Branch}
+	for _, b := range c.Base {
+		var kind changes.CandidateKind
+		switch b.Kind {
+		case ci.FirstParent:
+			kind = changes.FirstParent
+		case ci.MergeBase:
+			kind = changes.MergeBase
+		case ci.Commit:
+			kind = changes.Commit
+		default:
+			continue
+		}
+		out.Candidates = append(out.Candidates, changes.Candidate{Kind: kind, SHA: b.SHA, Source: b.Source})
+	}
+	return out
+}
+
+// changedJSON is tmci list --changed --json.
+type changedJSON struct {
+	Base    changes.Base       `json:"base"`
+	Head    headJSON           `json:"head"`
+	Changed []changedStackJSON `json:"changed"`
+	Deleted []changes.Deleted  `json:"deleted"`
+	Ignored []changedStackJSON `json:"ignored"`
+}
+
+type headJSON struct {
+	Commit      string `json:"commit"`
+	Uncommitted bool   `json:"uncommitted"`
+}
+
+type changedStackJSON struct {
+	Path    string       `json:"path"`
+	ID      string       `json:"id"`
+	Reasons []reasonJSON `json:"reasons"`
+}
+
+type reasonJSON struct {
+	changes.Reason
+	Text string `json:"text"`
+}
+
+func newChangedStackJSON(ch *changes.Changed) changedStackJSON {
+	out := changedStackJSON{Path: ch.Stack.Path, ID: ch.Stack.ID, Reasons: make([]reasonJSON, len(ch.Reasons))}
+	for i, r := range ch.Reasons {
+		out.Reasons[i] = reasonJSON{r, r.String()}
+	}
+	return out
+}
+
+// printChanged prints the selected stacks with their reasons, as JSON or
+// as --why text; stacks are the ones selectChanged returned, in order.
+func (a *app) printChanged(c *changedFlags, p *project.Project, stacks []*project.Stack, asJSON bool) int {
+	byPath := make(map[string]*changes.Changed, len(c.result.Changed))
+	for _, ch := range c.result.Changed {
+		byPath[ch.Stack.Path] = ch
+	}
+	if asJSON {
+		out := changedJSON{
+			Base:    c.diff.Base,
+			Head:    headJSON{Commit: c.diff.Head, Uncommitted: c.diff.Uncommitted},
+			Changed: make([]changedStackJSON, 0, len(stacks)),
+			Deleted: c.result.Deleted,
+			Ignored: make([]changedStackJSON, 0, len(c.result.Ignored)),
+		}
+		if out.Deleted == nil {
+			out.Deleted = []changes.Deleted{}
+		}
+		for _, s := range stacks {
+			out.Changed = append(out.Changed, newChangedStackJSON(byPath[s.Path]))
+		}
+		for _, ig := range c.result.Ignored {
+			out.Ignored = append(out.Ignored, newChangedStackJSON(ig))
+		}
+		return a.printJSON(out)
+	}
+	for _, s := range stacks {
+		fmt.Fprintln(a.stdout, a.relPath(p, s.Path))
+		for _, r := range byPath[s.Path].Reasons {
+			fmt.Fprintf(a.stdout, "    %s\n", r)
+		}
+	}
+	for _, d := range c.result.Deleted {
+		fmt.Fprintf(a.stdout, "%s (deleted)\n    stack %s was deleted since %s: its state is orphaned\n", a.relPath(p, d.Path), d.Path, c.diff.Base.Commit[:12])
+	}
+	return exitOK
+}
+
+// lookPath finds an executable on the PATH tmci was given, or returns "".
+func (a *app) lookPath(name string) string {
+	for _, dir := range filepath.SplitList(a.getenv("PATH")) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
