@@ -59,7 +59,7 @@ type CI struct {
 }
 
 // shallowFix is what every "history is missing" error tells the user to do.
-const shallowFix = "fetch more history: `fetch-depth: 0` in actions/checkout, `GIT_DEPTH: 0` in GitLab CI, or `git fetch --deepen=N` (or `--unshallow`) by hand"
+const shallowFix = "fetch more history (`fetch-depth: 0` in actions/checkout, `GIT_DEPTH: 0` in GitLab CI, or `git fetch --deepen=N` or `git fetch --unshallow` by hand)"
 
 var hexPattern = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 

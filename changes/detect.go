@@ -82,7 +82,7 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 	if d.Uncommitted {
 		eg.Go(func() error {
 			var err error
-			status, err = g.status(ectx)
+			status, err = g.status(ctx) // not ectx: let it finish cleanly
 			return err
 		})
 	}

@@ -88,7 +88,9 @@ func (g *repo) status(ctx context.Context) ([]statusEntry, error) {
 	if g.git == "" {
 		return g.statusGoGit()
 	}
-	out, err := g.run(ctx, "-c", "core.quotePath=false", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+	// --no-optional-locks: status must never leave an index.lock behind,
+	// even when it is cancelled, nor block a concurrent git command.
+	out, err := g.run(ctx, "--no-optional-locks", "-c", "core.quotePath=false", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
 	if err != nil {
 		return nil, err
 	}
