@@ -51,10 +51,14 @@ type Diff struct {
 	baseTree *object.Tree
 }
 
+// Close releases the repository files Detect opened; Map needs them, so
+// close the Diff after mapping.
+func (d *Diff) Close() error { return d.repo.close() }
+
 // Detect chooses the base and lists the files changed since, in the
 // repository whose work tree is root. The error says what to do next when
 // the history needed is missing (a shallow clone, an unknown ref, a single
-// commit, a detached HEAD in CI).
+// commit, a detached HEAD in CI). The caller closes the Diff.
 func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 	log := opts.Logger
 	if log == nil {
@@ -72,14 +76,17 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 	}
 	head, branch, err := g.head()
 	if err != nil {
+		g.close()
 		return nil, err
 	}
 	d := &Diff{Head: head.String(), Uncommitted: !opts.NoUncommitted && opts.CI.Provider == "", repo: g}
 
-	// The work tree status does not depend on the base: read it meanwhile.
+	// The work tree status does not depend on the base: with the git CLI,
+	// read it meanwhile. (A go-git Repository is not safe for concurrent
+	// use, so the fallback reads it afterwards.)
 	var status []statusEntry
 	eg, ectx := errgroup.WithContext(ctx)
-	if d.Uncommitted {
+	if d.Uncommitted && g.git != "" {
 		eg.Go(func() error {
 			var err error
 			status, err = g.status(ctx) // not ectx: let it finish cleanly
@@ -108,7 +115,14 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 		return err
 	})
 	if err := eg.Wait(); err != nil {
+		g.close()
 		return nil, err
+	}
+	if d.Uncommitted && g.git == "" {
+		if status, err = g.status(ctx); err != nil {
+			g.close()
+			return nil, err
+		}
 	}
 	files := fileSet{}
 	for _, p := range committed {
@@ -120,6 +134,7 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 	var headTree *object.Tree
 	if !d.Uncommitted {
 		if headTree, err = g.tree(head); err != nil {
+			g.close()
 			return nil, err
 		}
 	}

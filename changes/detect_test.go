@@ -177,6 +177,7 @@ func TestDetectAndMap(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				defer d.Close()
 				res, diags := Map(context.Background(), p, d)
 				if diags.HasErrors() {
 					t.Fatal(diags)

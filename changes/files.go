@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -52,26 +53,91 @@ type File struct {
 	Deleted bool
 }
 
-// treeDiff lists the files that differ between two commits' trees. A
-// rename is a delete plus an add, so both paths are listed.
+// treeDiff lists the files that differ between two trees. A rename is a
+// delete plus an add, so both paths are listed.
 //
-// go-git compares tree hashes and descends only into subtrees that differ,
-// so the cost follows the size of the change, not of the repository.
+// It descends only into subtrees whose hashes differ and reads no other
+// tree, so its cost follows the size of the change, not of the repository.
+// (go-git's DiffTree reads every subtree of each directory it visits.)
 func (g *repo) treeDiff(ctx context.Context, base, head *object.Tree) ([]string, error) {
-	changes, err := object.DiffTreeWithOptions(ctx, base, head, nil)
+	var out []string
+	err := g.diffTrees(ctx, "", base, head, &out)
 	if err != nil {
 		return nil, fmt.Errorf("comparing trees: %w", err)
 	}
-	out := make([]string, 0, len(changes))
-	for _, c := range changes {
-		if c.From.Name != "" {
-			out = append(out, c.From.Name)
+	return out, nil
+}
+
+func (g *repo) diffTrees(ctx context.Context, prefix string, a, b *object.Tree, out *[]string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	inB := make(map[string]*object.TreeEntry, len(b.Entries))
+	for i := range b.Entries {
+		inB[b.Entries[i].Name] = &b.Entries[i]
+	}
+	for i := range a.Entries {
+		ea := &a.Entries[i]
+		eb := inB[ea.Name]
+		delete(inB, ea.Name)
+		if eb != nil && eb.Hash == ea.Hash && eb.Mode == ea.Mode {
+			continue
 		}
-		if c.To.Name != "" && c.To.Name != c.From.Name {
-			out = append(out, c.To.Name)
+		name := prefix + ea.Name
+		aDir, bDir := ea.Mode == filemode.Dir, eb != nil && eb.Mode == filemode.Dir
+		switch {
+		case eb == nil:
+			if err := g.allFiles(name, ea, out); err != nil {
+				return err
+			}
+		case aDir && bDir:
+			ta, err := g.r.TreeObject(ea.Hash)
+			if err != nil {
+				return err
+			}
+			tb, err := g.r.TreeObject(eb.Hash)
+			if err != nil {
+				return err
+			}
+			if err := g.diffTrees(ctx, name+"/", ta, tb, out); err != nil {
+				return err
+			}
+		default: // a file changed, or a file became a directory or back
+			if err := g.allFiles(name, ea, out); err != nil {
+				return err
+			}
+			if err := g.allFiles(name, eb, out); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	for i := range b.Entries {
+		if eb := &b.Entries[i]; inB[eb.Name] != nil {
+			if err := g.allFiles(prefix+eb.Name, eb, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// allFiles lists the entry itself, or every file below it when it is a
+// directory.
+func (g *repo) allFiles(name string, e *object.TreeEntry, out *[]string) error {
+	if e.Mode != filemode.Dir {
+		*out = append(*out, name)
+		return nil
+	}
+	t, err := g.r.TreeObject(e.Hash)
+	if err != nil {
+		return err
+	}
+	for i := range t.Entries {
+		if err := g.allFiles(name+"/"+t.Entries[i].Name, &t.Entries[i], out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // statusEntry is one uncommitted change, with a slash-separated path

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"runtime"
+	"sync/atomic"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -90,30 +92,97 @@ func readModules(p *project.Project, dir string) dirModules {
 	return out
 }
 
+// localSourcePattern finds string literals that look like local module
+// sources. It over-approximates (comments, other attributes), which is
+// fine for a filter: only stacks whose candidates lead to a change are
+// parsed for real.
+var localSourcePattern = regexp.MustCompile(`"(\.\.?/[^"\n]*)"`)
+
+// candidateDirs returns, without parsing, the directories the top-level
+// Terraform files of a stack might source as local modules.
+func candidateDirs(p *project.Project, dir string) []string {
+	entries, err := os.ReadDir(p.FSPath(dir))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu")) {
+			continue
+		}
+		src, err := os.ReadFile(p.FSPath(path.Join(dir, name)))
+		if err != nil {
+			return []string{dir} // unreadable: let readModules report it
+		}
+		if !bytes.Contains(src, []byte("module")) {
+			continue
+		}
+		for _, m := range localSourcePattern.FindAllSubmatch(src, -1) {
+			if d, ok := project.JoinPath(dir, string(m[1])); ok {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
 // modules marks the stacks whose local modules, followed transitively,
-// hold a changed file. Stacks are scanned in parallel; module directories
-// are read once each. Module loops are tolerated.
+// hold a changed file. Module loops are tolerated.
+//
+// Every stack's top-level Terraform files are read, in parallel, but only
+// scanned for strings that look like local sources; the directories they
+// name are checked against the changed files (following modules, which are
+// parsed), and only stacks with a changed candidate are parsed to confirm.
+// The scan is O(stacks) reads; parsing follows the size of the change.
 func (m *mapper) modules(ctx context.Context) {
 	stacks := m.p.Stacks
-	found := make([]dirModules, len(stacks))
-	eg, _ := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i, s := range stacks {
+	cands := make([][]string, len(stacks))
+	var next atomic.Int64
+	eg, ectx := errgroup.WithContext(ctx)
+	for range runtime.GOMAXPROCS(0) {
 		eg.Go(func() error {
-			found[i] = readModules(m.p, s.Path)
-			return nil
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(stacks) {
+					return nil
+				}
+				if err := ectx.Err(); err != nil {
+					return err
+				}
+				cands[i] = candidateDirs(m.p, stacks[i].Path)
+			}
 		})
 	}
-	_ = eg.Wait() // the workers never fail
+	if eg.Wait() != nil {
+		return // cancelled: the caller reports ctx.Err()
+	}
 	cache := map[string]dirModules{}
 	warned := map[string]bool{}
+	changedDir := map[string]bool{}
 	for i, s := range stacks {
-		m.diags = append(m.diags, found[i].diags...)
-		for _, ref := range found[i].refs {
-			chain, f, ok := m.moduleChange(ref, map[string]bool{s.Path: true}, cache, warned)
-			if ok {
+		relevant := false
+		for _, d := range cands[i] {
+			c, seen := changedDir[d]
+			if !seen {
+				_, _, c = m.moduleChange(moduleRef{dir: d}, map[string]bool{}, cache, nil)
+				changedDir[d] = c
+			}
+			// A source pointing nowhere gets its warning from the parse.
+			relevant = relevant || c || m.moduleDir(d, cache).missing
+		}
+		if !relevant {
+			continue
+		}
+		found := readModules(m.p, s.Path)
+		m.diags = append(m.diags, found.diags...)
+		for _, ref := range found.refs {
+			if chain, f, ok := m.moduleChange(ref, map[string]bool{s.Path: true}, cache, warned); ok {
 				m.add(s, Reason{Kind: ReasonModule, File: f.Path, Origin: f.Origin.String(), Deleted: f.Deleted, Modules: chain})
 			}
+		}
+		for _, ref := range found.refs {
+			m.warnMissing(ref, cache, warned)
 		}
 	}
 }
@@ -129,20 +198,9 @@ func (m *mapper) moduleChange(ref moduleRef, visited map[string]bool, cache map[
 	if f, ok := m.d.changedBelow(ref.dir); ok {
 		return []string{ref.dir}, f, true
 	}
-	mods, seen := cache[ref.dir]
-	if !seen {
-		mods = readModules(m.p, ref.dir)
-		m.diags = append(m.diags, mods.diags...)
-		cache[ref.dir] = mods
-	}
-	if mods.missing {
-		if key := ref.rng.String(); !warned[key] {
-			warned[key] = true
-			m.warn("Local module not found",
-				"The module source points to "+ref.dir+", which does not exist; change detection cannot follow it. Fix the source path.",
-				ref.rng.Ptr())
-		}
-		return nil, File{}, false
+	mods := m.moduleDir(ref.dir, cache)
+	for _, next := range mods.refs {
+		m.warnMissing(next, cache, warned)
 	}
 	for _, next := range mods.refs {
 		if rest, f, ok := m.moduleChange(next, visited, cache, warned); ok {
@@ -150,4 +208,35 @@ func (m *mapper) moduleChange(ref moduleRef, visited map[string]bool, cache map[
 		}
 	}
 	return nil, File{}, false
+}
+
+// moduleDir reads a module directory once.
+func (m *mapper) moduleDir(dir string, cache map[string]dirModules) dirModules {
+	mods, seen := cache[dir]
+	if !seen {
+		mods = readModules(m.p, dir)
+		m.diags = append(m.diags, mods.diags...)
+		cache[dir] = mods
+	}
+	return mods
+}
+
+// warnMissing warns, once per source, about a local module source that
+// points to no directory and holds no deleted file.
+func (m *mapper) warnMissing(ref moduleRef, cache map[string]dirModules, warned map[string]bool) {
+	if warned == nil {
+		return
+	}
+	if _, changed := m.d.changedBelow(ref.dir); changed {
+		return
+	}
+	if !m.moduleDir(ref.dir, cache).missing {
+		return
+	}
+	if key := ref.rng.String(); !warned[key] {
+		warned[key] = true
+		m.warn("Local module not found",
+			"The module source points to "+ref.dir+", which does not exist; change detection cannot follow it. Fix the source path.",
+			ref.rng.Ptr())
+	}
 }

@@ -8,7 +8,10 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -20,6 +23,7 @@ type repo struct {
 	root string
 	git  string // git binary, or "" to use go-git only
 	r    *git.Repository
+	st   *filesystem.Storage // nil when go-git chose another storage
 }
 
 // openRepo opens the repository whose work tree is root.
@@ -31,7 +35,31 @@ func openRepo(root, gitBin string) (*repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the git repository at %s: %w", root, err)
 	}
-	return &repo{root: root, git: gitBin, r: r}, nil
+	// Reopen the same .git with descriptors kept open: by default go-git
+	// reopens the packfile for every object it reads, which dominates a
+	// tree diff on a large repository.
+	fsStorage, ok := r.Storer.(*filesystem.Storage)
+	if !ok {
+		return &repo{root: root, git: gitBin, r: r}, nil
+	}
+	st := filesystem.NewStorageWithOptions(fsStorage.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: 16})
+	var wtfs billy.Filesystem
+	if wt, err := r.Worktree(); err == nil {
+		wtfs = wt.Filesystem
+	}
+	r2, err := git.Open(st, wtfs)
+	if err != nil {
+		return nil, fmt.Errorf("opening the git repository at %s: %w", root, err)
+	}
+	return &repo{root: root, git: gitBin, r: r2, st: st}, nil
+}
+
+// close releases the packfile descriptors.
+func (g *repo) close() error {
+	if g.st == nil {
+		return nil
+	}
+	return g.st.Close()
 }
 
 // run runs the git CLI in the work tree and returns its standard output.

@@ -75,6 +75,7 @@ func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*p
 		return nil, exitFailure
 	}
 	res, diags := changes.Map(a.ctx, p, d)
+	d.Close()
 	a.printDiags(p, diags)
 	if diags.HasErrors() {
 		return nil, exitFailure
