@@ -90,15 +90,15 @@ func selectBase(ctx context.Context, g *repo, head plumbing.Hash, branch string,
 	remoteName := remote + "/" + defBranch
 	remoteHash, hasRemote := g.ref("refs/remotes/" + remoteName)
 	if branch == defBranch || (branch == "" && hasRemote && remoteHash == head) {
-		c, err := g.r.CommitObject(head)
+		parents, err := g.parents(ctx, head)
 		if err != nil {
-			return Base{}, fmt.Errorf("reading HEAD: %w", err)
+			return Base{}, err
 		}
-		if len(c.ParentHashes) == 0 {
+		if len(parents) == 0 {
 			return Base{}, fmt.Errorf("HEAD^ does not exist: HEAD (%s) is the only commit on the default branch %s, so there is nothing to compare it with; pass --base REF, or leave out --changed to select every stack", short(head), defBranch)
 		}
-		parent := c.ParentHashes[0]
-		if !g.hasCommit(parent) {
+		parent := parents[0]
+		if !g.hasCommit(ctx, parent) {
 			return Base{}, fmt.Errorf("HEAD^ (%s), the base on the default branch, is not in this shallow clone: %s", short(parent), shallowFix)
 		}
 		return Base{Commit: parent.String(), Rev: "HEAD^", Reason: "on the default branch " + defBranch + ": the previous commit"}, nil
@@ -153,20 +153,20 @@ func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate
 		if h != head {
 			return Base{}, false, nil
 		}
-		commit, err := g.r.CommitObject(head)
+		parents, err := g.parents(ctx, head)
 		if err != nil {
-			return Base{}, false, fmt.Errorf("reading HEAD: %w", err)
+			return Base{}, false, err
 		}
-		if len(commit.ParentHashes) < 2 {
+		if len(parents) < 2 {
 			return Base{}, false, nil
 		}
-		first := commit.ParentHashes[0]
-		if !g.hasCommit(first) {
+		first := parents[0]
+		if !g.hasCommit(ctx, first) {
 			return Base{}, false, missing(first.String())
 		}
 		return Base{Commit: first.String(), Rev: "HEAD^1", Reason: c.Source + ": HEAD is the merge commit, its first parent the target branch"}, true, nil
 	case MergeBase:
-		if !g.hasCommit(h) {
+		if !g.hasCommit(ctx, h) {
 			return Base{}, false, missing(c.SHA)
 		}
 		mb, ok, err := g.mergeBase(ctx, head, h)
@@ -181,7 +181,7 @@ func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate
 		}
 		return Base{Commit: mb.String(), Rev: "merge-base HEAD " + c.SHA, Reason: c.Source + ": where HEAD forked from it"}, true, nil
 	case Commit:
-		if !g.hasCommit(h) {
+		if !g.hasCommit(ctx, h) {
 			return Base{}, false, missing(c.SHA)
 		}
 		return Base{Commit: h.String(), Rev: c.SHA, Reason: c.Source}, true, nil

@@ -97,7 +97,8 @@ func BenchmarkMap(b *testing.B) {
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
-	d, err := Detect(context.Background(), dir, Options{NoUncommitted: true})
+	gitBin, _ := exec.LookPath("git")
+	d, err := Detect(context.Background(), dir, Options{NoUncommitted: true, Git: gitBin})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,15 +22,11 @@ func (m *mapper) deletedStacks(candidates []File) []Deleted {
 		if seen[dir] || hiddenPath(dir) {
 			continue
 		}
-		file, err := m.d.baseTree.File(strings.TrimPrefix(f.Path, "/"))
-		if err != nil {
+		src, ok := m.d.baseFile(f.Path)
+		if !ok {
 			continue // not in the base: the file is new
 		}
-		src, err := file.Contents()
-		if err != nil {
-			continue
-		}
-		parsed, diags := hclsyntax.ParseConfig([]byte(src), f.Path, hcl.InitialPos)
+		parsed, diags := hclsyntax.ParseConfig(src, f.Path, hcl.InitialPos)
 		if diags.HasErrors() {
 			continue // the base did not load either; nothing was deployed from it
 		}

@@ -12,10 +12,13 @@ package changes
 import (
 	"context"
 	"log/slog"
+	"path"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tmci/tmci/project"
 )
 
 // Options tunes Detect.
@@ -47,8 +50,59 @@ type Diff struct {
 	// Files holds the changed files in path order.
 	Files []File
 
-	repo     *repo
-	baseTree *object.Tree
+	repo *repo
+}
+
+// terraformFiles lists the Terraform files directly in each stack
+// directory, from the git index plus the untracked files Detect saw, keyed
+// by stack path. It returns nil without the git CLI, or when listing fails:
+// the caller then reads the directories. One `git ls-files` costs less than
+// a directory read per stack.
+func (d *Diff) terraformFiles(ctx context.Context, p *project.Project) map[string][]string {
+	if d.repo.git == "" {
+		return nil
+	}
+	out, err := d.repo.run(ctx, "ls-files", "-z", "--", "*.tf", "*.tofu")
+	if err != nil {
+		return nil
+	}
+	known := map[string][]string{}
+	addFile := func(rel string) {
+		dir, name := path.Split("/" + rel)
+		dir = path.Clean(dir)
+		if isTerraformFile(name) && p.Stack(dir) != nil {
+			known[dir] = append(known[dir], name)
+		}
+	}
+	for _, rel := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+		if rel != "" {
+			addFile(rel)
+		}
+	}
+	for _, f := range d.Files {
+		if f.Origin&Untracked != 0 {
+			addFile(strings.TrimPrefix(f.Path, "/"))
+		}
+	}
+	return known
+}
+
+// baseFile returns the content of the file at project path p in the base
+// commit, and false when it is not there.
+func (d *Diff) baseFile(p string) ([]byte, bool) {
+	t, err := d.repo.tree(plumbing.NewHash(d.Base.Commit))
+	if err != nil {
+		return nil, false
+	}
+	f, err := t.File(strings.TrimPrefix(p, "/"))
+	if err != nil {
+		return nil, false
+	}
+	src, err := f.Contents()
+	if err != nil {
+		return nil, false
+	}
+	return []byte(src), true
 }
 
 // Close releases the repository files Detect opened; Map needs them, so
@@ -93,7 +147,7 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 			return err
 		})
 	}
-	var committed []string
+	var committed []diffEntry
 	eg.Go(func() error {
 		base, err := selectBase(ectx, g, head, branch, opts)
 		if err != nil {
@@ -101,17 +155,10 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 		}
 		d.Base = base
 		log.Debug("change base", "commit", base.Commit, "rev", base.Rev, "reason", base.Reason)
-		if d.baseTree, err = g.tree(plumbing.NewHash(base.Commit)); err != nil {
-			return err
-		}
 		if base.Commit == d.Head {
 			return nil
 		}
-		headTree, err := g.tree(head)
-		if err != nil {
-			return err
-		}
-		committed, err = g.treeDiff(ectx, d.baseTree, headTree)
+		committed, err = g.diff(ectx, plumbing.NewHash(base.Commit), head)
 		return err
 	})
 	if err := eg.Wait(); err != nil {
@@ -125,20 +172,13 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 		}
 	}
 	files := fileSet{}
-	for _, p := range committed {
-		files.add(p, Committed)
+	for _, e := range committed {
+		files.add(e.path, Committed, e.deleted)
 	}
 	for _, e := range status {
-		files.add(e.path, e.origin)
+		files.add(e.path, e.origin, false)
 	}
-	var headTree *object.Tree
-	if !d.Uncommitted {
-		if headTree, err = g.tree(head); err != nil {
-			g.close()
-			return nil, err
-		}
-	}
-	d.Files = files.sorted(root, headTree, d.Uncommitted)
+	d.Files = files.sorted(root, d.Uncommitted)
 	log.Debug("changed files", "count", len(d.Files), "uncommitted", d.Uncommitted)
 	return d, nil
 }

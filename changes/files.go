@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -53,21 +54,71 @@ type File struct {
 	Deleted bool
 }
 
-// treeDiff lists the files that differ between two trees. A rename is a
-// delete plus an add, so both paths are listed.
+// diffEntry is a file that differs between two commits.
+type diffEntry struct {
+	path    string // slash-separated, relative to the work tree
+	deleted bool   // absent from the second commit
+}
+
+// diff lists the files that differ between commits base and head. A rename
+// is a delete plus an add, so both paths are listed.
 //
-// It descends only into subtrees whose hashes differ and reads no other
-// tree, so its cost follows the size of the change, not of the repository.
-// (go-git's DiffTree reads every subtree of each directory it visits.)
-func (g *repo) treeDiff(ctx context.Context, base, head *object.Tree) ([]string, error) {
-	var out []string
-	err := g.diffTrees(ctx, "", base, head, &out)
+// With the git CLI it runs `git diff-tree`: go-git's first object read in
+// a large pack builds an offset index of the whole pack, which costs more
+// than the diff itself (measured: about 16 ms at 80,000 objects, against
+// 3 ms for the git process). The go-git fallback walks both trees.
+func (g *repo) diff(ctx context.Context, base, head plumbing.Hash) ([]diffEntry, error) {
+	if g.git != "" {
+		out, err := g.run(ctx, "diff-tree", "-r", "-z", "--no-renames", "--name-status", base.String(), head.String())
+		if err != nil {
+			return nil, err
+		}
+		return parseNameStatus(out)
+	}
+	bt, err := g.tree(base)
 	if err != nil {
+		return nil, err
+	}
+	ht, err := g.tree(head)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if err := g.diffTrees(ctx, "", bt, ht, &names); err != nil {
 		return nil, fmt.Errorf("comparing trees: %w", err)
+	}
+	out := make([]diffEntry, len(names))
+	for i, n := range names {
+		_, err := ht.FindEntry(n)
+		out[i] = diffEntry{path: n, deleted: err != nil}
 	}
 	return out, nil
 }
 
+// parseNameStatus parses `git diff-tree -z --name-status --no-renames`:
+// a status letter and a path per change, each NUL-terminated.
+func parseNameStatus(out []byte) ([]diffEntry, error) {
+	var entries []diffEntry
+	fields := bytes.Split(bytes.TrimSuffix(out, []byte{0}), []byte{0})
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if len(fields)%2 != 0 {
+		return nil, fmt.Errorf("unexpected git diff-tree output %q", out)
+	}
+	for i := 0; i < len(fields); i += 2 {
+		status, p := fields[i], string(fields[i+1])
+		if len(status) == 0 || p == "" {
+			return nil, fmt.Errorf("unexpected git diff-tree record %q %q", status, p)
+		}
+		entries = append(entries, diffEntry{path: p, deleted: status[0] == 'D'})
+	}
+	return entries, nil
+}
+
+// diffTrees descends only into subtrees whose hashes differ and reads no
+// other tree, so its cost follows the size of the change. (go-git's
+// DiffTree reads every subtree of each directory it visits.)
 func (g *repo) diffTrees(ctx context.Context, prefix string, a, b *object.Tree, out *[]string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -230,26 +281,25 @@ func (g *repo) statusGoGit() ([]statusEntry, error) {
 // fileSet accumulates changed files by path.
 type fileSet map[string]*File
 
-func (s fileSet) add(rel string, o Origin) {
+// add records a change; deleted says whether the file is gone from HEAD
+// (it only matters without the work tree).
+func (s fileSet) add(rel string, o Origin, deleted bool) {
 	p := "/" + strings.TrimSuffix(rel, "/")
 	if f := s[p]; f != nil {
 		f.Origin |= o
 		return
 	}
-	s[p] = &File{Path: p, Origin: o}
+	s[p] = &File{Path: p, Origin: o, Deleted: deleted}
 }
 
-// sorted returns the files in path order, marking the ones that are gone:
-// absent from the work tree (withWorkTree) or from HEAD's tree.
-func (s fileSet) sorted(root string, headTree *object.Tree, withWorkTree bool) []File {
+// sorted returns the files in path order. With the work tree, a file is
+// deleted when it is absent from it.
+func (s fileSet) sorted(root string, withWorkTree bool) []File {
 	out := make([]File, 0, len(s))
 	for _, f := range s {
 		if withWorkTree {
 			_, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.Path)))
 			f.Deleted = os.IsNotExist(err)
-		} else {
-			_, err := headTree.FindEntry(strings.TrimPrefix(f.Path, "/"))
-			f.Deleted = err != nil
 		}
 		out = append(out, *f)
 	}

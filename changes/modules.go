@@ -9,8 +9,8 @@ import (
 	"path"
 	"regexp"
 	"runtime"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -46,7 +46,7 @@ func readModules(p *project.Project, dir string) dirModules {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu")) {
+		if e.IsDir() || !isTerraformFile(name) {
 			continue
 		}
 		file := path.Join(dir, name)
@@ -98,20 +98,40 @@ func readModules(p *project.Project, dir string) dirModules {
 // parsed for real.
 var localSourcePattern = regexp.MustCompile(`"(\.\.?/[^"\n]*)"`)
 
-// candidateDirs returns, without parsing, the directories the top-level
-// Terraform files of a stack might source as local modules.
-func candidateDirs(p *project.Project, dir string) []string {
+// isTerraformFile reports whether a file name is a Terraform or OpenTofu
+// configuration file tmci reads module sources from.
+func isTerraformFile(name string) bool {
+	return !strings.HasPrefix(name, ".") && (strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu"))
+}
+
+// terraformFiles returns the names of the top-level Terraform files of
+// project directory dir, from the listing known (nil: read the directory).
+func terraformFiles(p *project.Project, dir string, known map[string][]string) []string {
+	if known != nil {
+		return known[dir]
+	}
 	entries, err := os.ReadDir(p.FSPath(dir))
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var names []string
 	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu")) {
-			continue
+		if !e.IsDir() && isTerraformFile(e.Name()) {
+			names = append(names, e.Name())
 		}
+	}
+	return names
+}
+
+// candidateDirs returns, without parsing, the directories the top-level
+// Terraform files of a stack might source as local modules.
+func candidateDirs(p *project.Project, dir string, known map[string][]string) []string {
+	var out []string
+	for _, name := range terraformFiles(p, dir, known) {
 		src, err := os.ReadFile(p.FSPath(path.Join(dir, name)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the work tree
+		}
 		if err != nil {
 			return []string{dir} // unreadable: let readModules report it
 		}
@@ -137,6 +157,7 @@ func candidateDirs(p *project.Project, dir string) []string {
 // The scan is O(stacks) reads; parsing follows the size of the change.
 func (m *mapper) modules(ctx context.Context) {
 	stacks := m.p.Stacks
+	known := m.d.terraformFiles(ctx, m.p)
 	cands := make([][]string, len(stacks))
 	var next atomic.Int64
 	eg, ectx := errgroup.WithContext(ctx)
@@ -150,7 +171,7 @@ func (m *mapper) modules(ctx context.Context) {
 				if err := ectx.Err(); err != nil {
 					return err
 				}
-				cands[i] = candidateDirs(m.p, stacks[i].Path)
+				cands[i] = candidateDirs(m.p, stacks[i].Path, known)
 			}
 		})
 	}

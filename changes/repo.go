@@ -10,10 +10,10 @@ import (
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // repo is one git repository, read through go-git, with the git CLI for
@@ -134,9 +134,39 @@ func (g *repo) resolve(ctx context.Context, rev string) (plumbing.Hash, bool) {
 }
 
 // hasCommit reports whether the commit h is in the repository.
-func (g *repo) hasCommit(h plumbing.Hash) bool {
+func (g *repo) hasCommit(ctx context.Context, h plumbing.Hash) bool {
+	if g.git != "" {
+		_, err := g.run(ctx, "cat-file", "-e", h.String()+"^{commit}")
+		return err == nil
+	}
 	_, err := g.r.CommitObject(h)
 	return err == nil
+}
+
+// parents returns the parent hashes commit h names (present or not: a
+// shallow clone may lack them).
+func (g *repo) parents(ctx context.Context, h plumbing.Hash) ([]plumbing.Hash, error) {
+	if g.git != "" {
+		// The raw commit object: rev-list would hide the parents a shallow
+		// clone cut off.
+		out, err := g.run(ctx, "cat-file", "commit", h.String())
+		if err != nil {
+			return nil, err
+		}
+		header, _, _ := bytes.Cut(out, []byte("\n\n"))
+		var ps []plumbing.Hash
+		for _, line := range strings.Split(string(header), "\n") {
+			if p, ok := strings.CutPrefix(line, "parent "); ok {
+				ps = append(ps, plumbing.NewHash(p))
+			}
+		}
+		return ps, nil
+	}
+	c, err := g.r.CommitObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("reading commit %s: %w", h, err)
+	}
+	return c.ParentHashes, nil
 }
 
 // mergeBase returns a best common ancestor of a and b, and false when they
