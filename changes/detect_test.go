@@ -261,21 +261,3 @@ func TestDetectErrors(t *testing.T) {
 		}
 	})
 }
-
-func TestParsePorcelain(t *testing.T) {
-	out := []byte("M  staged.tf\x00 M unstaged.tf\x00MM both.tf\x00 D gone.tf\x00D  removed.tf\x00?? new dir/file name.tf\x00A  added.tf\x00")
-	got, err := parsePorcelain(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []statusEntry{
-		{"staged.tf", Staged}, {"unstaged.tf", Unstaged}, {"both.tf", Staged | Unstaged},
-		{"gone.tf", Unstaged}, {"removed.tf", Staged}, {"new dir/file name.tf", Untracked}, {"added.tf", Staged},
-	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(statusEntry{})); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if _, err := parsePorcelain([]byte("garbage")); err == nil {
-		t.Error("parsePorcelain accepted a malformed record")
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -35,8 +36,7 @@ type dirModules struct {
 }
 
 // readModules reads the local module sources of the top-level *.tf and
-// *.tofu files of project directory dir. Files that do not mention
-// "module" are not parsed, which keeps the scan over every stack cheap.
+// *.tofu files of project directory dir.
 func readModules(p *project.Project, dir string) dirModules {
 	var out dirModules
 	entries, err := os.ReadDir(p.FSPath(dir))
@@ -52,44 +52,54 @@ func readModules(p *project.Project, dir string) dirModules {
 		file := path.Join(dir, name)
 		src, err := os.ReadFile(p.FSPath(file))
 		if err != nil {
-			out.diags = append(out.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable Terraform file", Detail: err.Error() + ".", Subject: fileRange(file)})
+			out.diags = append(out.diags, unreadable(file, err))
 			continue
 		}
-		if !bytes.Contains(src, []byte("module")) {
-			continue
-		}
-		f, diags := hclsyntax.ParseConfig(src, strings.TrimPrefix(file, "/"), hcl.InitialPos)
-		if diags.HasErrors() {
-			for _, d := range diags {
-				d.Detail += " tmci reads module sources here to find changed local modules; fix the syntax."
-			}
-			out.diags = append(out.diags, diags...)
-			continue
-		}
-		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-			if b.Type != "module" {
-				continue
-			}
-			attr, ok := b.Body.Attributes["source"]
-			if !ok {
-				continue
-			}
-			v, diags := attr.Expr.Value(nil)
-			if diags.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
-				continue // not a literal: terraform rejects it too
-			}
-			src := v.AsString()
-			if !strings.HasPrefix(src, "./") && !strings.HasPrefix(src, "../") {
-				continue // a registry, git or URL source: not in this repository
-			}
-			modDir, ok := project.JoinPath(dir, src)
-			if !ok {
-				continue // outside the repository: no change to see
-			}
-			out.refs = append(out.refs, moduleRef{dir: modDir, rng: attr.Expr.Range()})
-		}
+		out.parse(dir, file, src)
 	}
 	return out
+}
+
+func unreadable(file string, err error) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable Terraform file", Detail: err.Error() + ".", Subject: fileRange(file)}
+}
+
+// parse adds the local module sources of one Terraform file of dir. Files
+// that do not mention "module" are not parsed.
+func (out *dirModules) parse(dir, file string, src []byte) {
+	if !bytes.Contains(src, []byte("module")) {
+		return
+	}
+	f, diags := hclsyntax.ParseConfig(src, strings.TrimPrefix(file, "/"), hcl.InitialPos)
+	if diags.HasErrors() {
+		for _, d := range diags {
+			d.Detail += " tmci reads module sources here to find changed local modules; fix the syntax."
+		}
+		out.diags = append(out.diags, diags...)
+		return
+	}
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if b.Type != "module" {
+			continue
+		}
+		attr, ok := b.Body.Attributes["source"]
+		if !ok {
+			continue
+		}
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+			continue // not a literal: terraform rejects it too
+		}
+		src := v.AsString()
+		if !strings.HasPrefix(src, "./") && !strings.HasPrefix(src, "../") {
+			continue // a registry, git or URL source: not in this repository
+		}
+		modDir, ok := project.JoinPath(dir, src)
+		if !ok {
+			continue // outside the repository: no change to see
+		}
+		out.refs = append(out.refs, moduleRef{dir: modDir, rng: attr.Expr.Range()})
+	}
 }
 
 // localSourcePattern finds string literals that look like local module
@@ -123,28 +133,71 @@ func terraformFiles(p *project.Project, dir string, known map[string][]string) [
 	return names
 }
 
-// candidateDirs returns, without parsing, the directories the top-level
-// Terraform files of a stack might source as local modules.
-func candidateDirs(p *project.Project, dir string, known map[string][]string) []string {
-	var out []string
+// stackScan is what the cheap scan of a stack's Terraform files found:
+// the directories they might source, and the files that name them, kept
+// for the exact parse.
+type stackScan struct {
+	dirs  []string
+	files []scannedFile
+	diags hcl.Diagnostics
+}
+
+type scannedFile struct {
+	path string // project path
+	src  []byte
+}
+
+// scanStack reads the top-level Terraform files of a stack and finds,
+// without parsing, the directories they might source as local modules.
+func scanStack(p *project.Project, dir string, known map[string][]string, buf []byte) stackScan {
+	var out stackScan
 	for _, name := range terraformFiles(p, dir, known) {
-		src, err := os.ReadFile(p.FSPath(path.Join(dir, name)))
+		file := path.Join(dir, name)
+		src, err := readFile(p.FSPath(file), buf)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted in the work tree
 		}
 		if err != nil {
-			return []string{dir} // unreadable: let readModules report it
+			out.diags = append(out.diags, unreadable(file, err))
+			continue
 		}
 		if !bytes.Contains(src, []byte("module")) {
 			continue
 		}
-		for _, m := range localSourcePattern.FindAllSubmatch(src, -1) {
+		matches := localSourcePattern.FindAllSubmatch(src, -1)
+		for _, m := range matches {
 			if d, ok := project.JoinPath(dir, string(m[1])); ok {
-				out = append(out, d)
+				out.dirs = append(out.dirs, d)
 			}
+		}
+		if len(matches) > 0 {
+			out.files = append(out.files, scannedFile{file, bytes.Clone(src)})
 		}
 	}
 	return out
+}
+
+// readFile reads a small file into buf when it fits, with three system
+// calls instead of os.ReadFile's five (no fstat, no read to see EOF: a
+// regular file's short read is its end). The result aliases buf.
+func readFile(name string, buf []byte) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(f) // larger than buf
+	if err != nil {
+		return nil, err
+	}
+	return append(buf[:n:n], rest...), nil
 }
 
 // modules marks the stacks whose local modules, followed transitively,
@@ -158,11 +211,12 @@ func candidateDirs(p *project.Project, dir string, known map[string][]string) []
 func (m *mapper) modules(ctx context.Context) {
 	stacks := m.p.Stacks
 	known := m.d.terraformFiles(ctx, m.p)
-	cands := make([][]string, len(stacks))
+	scans := make([]stackScan, len(stacks))
 	var next atomic.Int64
 	eg, ectx := errgroup.WithContext(ctx)
 	for range runtime.GOMAXPROCS(0) {
 		eg.Go(func() error {
+			buf := make([]byte, 64<<10)
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(stacks) {
@@ -171,7 +225,7 @@ func (m *mapper) modules(ctx context.Context) {
 				if err := ectx.Err(); err != nil {
 					return err
 				}
-				cands[i] = candidateDirs(m.p, stacks[i].Path, known)
+				scans[i] = scanStack(m.p, stacks[i].Path, known, buf)
 			}
 		})
 	}
@@ -182,8 +236,9 @@ func (m *mapper) modules(ctx context.Context) {
 	warned := map[string]bool{}
 	changedDir := map[string]bool{}
 	for i, s := range stacks {
+		m.diags = append(m.diags, scans[i].diags...)
 		relevant := false
-		for _, d := range cands[i] {
+		for _, d := range scans[i].dirs {
 			c, seen := changedDir[d]
 			if !seen {
 				_, _, c = m.moduleChange(moduleRef{dir: d}, map[string]bool{}, cache, nil)
@@ -195,7 +250,10 @@ func (m *mapper) modules(ctx context.Context) {
 		if !relevant {
 			continue
 		}
-		found := readModules(m.p, s.Path)
+		var found dirModules
+		for _, f := range scans[i].files {
+			found.parse(s.Path, f.path, f.src)
+		}
 		m.diags = append(m.diags, found.diags...)
 		for _, ref := range found.refs {
 			if chain, f, ok := m.moduleChange(ref, map[string]bool{s.Path: true}, cache, warned); ok {
