@@ -27,9 +27,9 @@ type changedFlags struct {
 
 func (a *app) changedFlags(fs *pflag.FlagSet) *changedFlags {
 	c := &changedFlags{}
-	fs.BoolVar(&c.changed, "changed", false, "select only the stacks the change since the base commit touches")
+	fs.BoolVar(&c.changed, "changed", false, "select only the stacks the change since the base commit touches (--json then prints {base, head, changed, deleted, ignored})")
 	fs.StringVarP(&c.base, "base", "B", "", "compare with `REF` (any git revision) instead of the automatic base")
-	fs.StringVar(&c.base, "git-change-base", "", "alias of --base (Terramate's name)")
+	fs.StringVar(&c.base, "git-change-base", "", "same as --base `REF` (Terramate's name)")
 	fs.BoolVar(&c.why, "why", false, "with --changed: print why each stack changed")
 	fs.BoolVar(&c.noUncommitted, "no-uncommitted", false, "with --changed: ignore staged, unstaged and untracked files (always ignored in CI)")
 	return c
