@@ -273,6 +273,9 @@ func (g *repo) statusGoGit() ([]statusEntry, error) {
 		}
 		if o != 0 {
 			entries = append(entries, statusEntry{path: filepath.ToSlash(p), origin: o})
+			if fs.Extra != "" { // a rename: the old path changed too
+				entries = append(entries, statusEntry{path: filepath.ToSlash(fs.Extra), origin: o})
+			}
 		}
 	}
 	return entries, nil

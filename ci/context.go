@@ -130,8 +130,10 @@ func detectGitHub(getenv func(string) string) (*Context, error) {
 		c.Branch = ""
 		if ev.PullRequest != nil {
 			c.Number = ev.PullRequest.Number
-			if c.SHA != "" {
-				c.Base = append(c.Base, BaseCandidate{FirstParent, c.SHA, "GitHub " + c.Event + " merge commit (GITHUB_SHA)"})
+			// Only pull_request builds the test merge commit; on
+			// pull_request_target GITHUB_SHA is the base branch tip.
+			if c.SHA != "" && c.Event == "pull_request" {
+				c.Base = append(c.Base, BaseCandidate{FirstParent, c.SHA, "GitHub pull_request merge commit (GITHUB_SHA)"})
 			}
 			if sha := ev.PullRequest.Base.SHA; sha != "" {
 				c.Base = append(c.Base, BaseCandidate{MergeBase, sha, "GitHub " + c.Event + " event pull_request.base.sha"})

@@ -39,6 +39,18 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "GitHub pull_request_target",
+			env: map[string]string{
+				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_SHA": shaA,
+				"GITHUB_REF": "refs/heads/main",
+			},
+			event: `{"number": 7, "pull_request": {"number": 7, "base": {"sha": "` + shaA + `"}}}`,
+			want: &Context{
+				Provider: GitHub, Event: "pull_request_target", SHA: shaA, Number: 7,
+				Base: []BaseCandidate{{MergeBase, shaA, "GitHub pull_request_target event pull_request.base.sha"}},
+			},
+		},
+		{
 			name: "GitHub push",
 			env: map[string]string{
 				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_SHA": shaB,

@@ -80,6 +80,15 @@ func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*p
 	if diags.HasErrors() {
 		return nil, exitFailure
 	}
+	// Deleted stacks follow the working directory like the listed ones.
+	wd := a.wdPath(p)
+	kept := res.Deleted[:0]
+	for _, del := range res.Deleted {
+		if project.IsBelow(del.Path, wd) {
+			kept = append(kept, del)
+		}
+	}
+	res.Deleted = kept
 	for _, del := range res.Deleted {
 		a.log.Warn("stack deleted since the base commit: its state is orphaned in every environment", "stack", del.Path, "id", del.ID)
 	}
