@@ -139,6 +139,15 @@ func TestDetectAndMap(t *testing.T) {
 			},
 		},
 		{
+			// A staged rename across stacks changes both.
+			fixture: "changed-history",
+			setup:   []string{"git", "mv", "stacks/a/main.tf", "stacks/c/main.tf"},
+			want: []string{
+				"/stacks/a: deleted file /stacks/a/main.tf (committed, staged);",
+				"/stacks/c: changed file /stacks/c/main.tf (staged);",
+			},
+		},
+		{
 			fixture: "changed-history",
 			want:    []string{"/stacks/a: changed file /stacks/a/main.tf;"},
 		},
