@@ -63,13 +63,16 @@ type diffEntry struct {
 // diff lists the files that differ between commits base and head. A rename
 // is a delete plus an add, so both paths are listed.
 //
-// With the git CLI it runs `git diff-tree`: go-git's first object read in
+// With the git CLI it runs `git diff`: go-git's first object read in
 // a large pack builds an offset index of the whole pack, which costs more
 // than the diff itself (measured: about 16 ms at 80,000 objects, against
 // 3 ms for the git process). The go-git fallback walks both trees.
 func (g *repo) diff(ctx context.Context, base, head plumbing.Hash) ([]diffEntry, error) {
 	if g.git != "" {
-		out, err := g.run(ctx, "diff-tree", "-r", "-z", "--no-renames", "--name-status", base.String(), head.String())
+		// `git diff` rather than the plumbing `git diff-tree`: measured 3.5
+		// against 7.5 ms on a 10,000-stack repository. The flags pin
+		// everything user configuration could change in this output.
+		out, err := g.run(ctx, "diff", "--no-color", "--no-ext-diff", "--no-relative", "--no-renames", "--name-status", "-z", base.String(), head.String())
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +98,7 @@ func (g *repo) diff(ctx context.Context, base, head plumbing.Hash) ([]diffEntry,
 	return out, nil
 }
 
-// parseNameStatus parses `git diff-tree -z --name-status --no-renames`:
+// parseNameStatus parses `git diff -z --name-status --no-renames`:
 // a status letter and a path per change, each NUL-terminated.
 func parseNameStatus(out []byte) ([]diffEntry, error) {
 	var entries []diffEntry
@@ -104,12 +107,12 @@ func parseNameStatus(out []byte) ([]diffEntry, error) {
 		return nil, nil
 	}
 	if len(fields)%2 != 0 {
-		return nil, fmt.Errorf("unexpected git diff-tree output %q", out)
+		return nil, fmt.Errorf("unexpected git diff output %q", out)
 	}
 	for i := 0; i < len(fields); i += 2 {
 		status, p := fields[i], string(fields[i+1])
 		if len(status) == 0 || p == "" {
-			return nil, fmt.Errorf("unexpected git diff-tree record %q %q", status, p)
+			return nil, fmt.Errorf("unexpected git diff record %q %q", status, p)
 		}
 		entries = append(entries, diffEntry{path: p, deleted: status[0] == 'D'})
 	}
