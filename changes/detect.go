@@ -30,7 +30,8 @@ type Options struct {
 	// NoUncommitted leaves staged, unstaged and untracked files out. They
 	// are always left out in CI, where the checkout is the commit.
 	NoUncommitted bool
-	// DefaultBranch and DefaultRemote come from terramate.config.git.
+	// DefaultBranch and DefaultRemote come from terramate.config.git
+	// (Detect only; Start leaves them to Finish).
 	DefaultBranch string
 	DefaultRemote string
 	// Git is the git binary for merge-base, status and rev-parse; empty
@@ -51,19 +52,17 @@ type Diff struct {
 	Files []File
 
 	repo *repo
+	// indexTF is `git ls-files -z '*.tf' '*.tofu'`, or nil.
+	indexTF []byte
 }
 
 // terraformFiles lists the Terraform files directly in each stack
 // directory, from the git index plus the untracked files Detect saw, keyed
-// by stack path. It returns nil without the git CLI, or when listing fails:
-// the caller then reads the directories. One `git ls-files` costs less than
-// a directory read per stack.
-func (d *Diff) terraformFiles(ctx context.Context, p *project.Project) map[string][]string {
-	if d.repo.git == "" {
-		return nil
-	}
-	out, err := d.repo.run(ctx, "ls-files", "-z", "--", "*.tf", "*.tofu")
-	if err != nil {
+// by stack path. It returns nil when the index was not listed (no git CLI,
+// or listing failed): the caller then reads the directories. One `git
+// ls-files` costs less than a directory read per stack.
+func (d *Diff) terraformFiles(p *project.Project) map[string][]string {
+	if d.indexTF == nil {
 		return nil
 	}
 	known := map[string][]string{}
@@ -74,7 +73,7 @@ func (d *Diff) terraformFiles(ctx context.Context, p *project.Project) map[strin
 			known[dir] = append(known[dir], name)
 		}
 	}
-	for _, rel := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+	for _, rel := range strings.Split(strings.TrimSuffix(string(d.indexTF), "\x00"), "\x00") {
 		if rel != "" {
 			addFile(rel)
 		}
@@ -110,65 +109,116 @@ func (d *Diff) baseFile(p string) ([]byte, bool) {
 func (d *Diff) Close() error { return d.repo.close() }
 
 // Detect chooses the base and lists the files changed since, in the
-// repository whose work tree is root. The error says what to do next when
-// the history needed is missing (a shallow clone, an unknown ref, a single
-// commit, a detached HEAD in CI). The caller closes the Diff.
+// repository whose work tree is root: Start then Finish. The error says
+// what to do next when the history needed is missing (a shallow clone, an
+// unknown ref, a single commit, a detached HEAD in CI). The caller closes
+// the Diff.
 func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	return Start(ctx, root, opts).Finish(ctx, opts.DefaultBranch, opts.DefaultRemote)
+}
+
+// Pending is change detection under way; see Start.
+type Pending struct {
+	opts Options
+	g    *repo
+	err  error
+	head plumbing.Hash
+	// branch is the branch HEAD points to, "" when detached.
+	branch string
+	d      *Diff
+	// done is closed when status and indexTF are read.
+	done      chan struct{}
+	status    []statusEntry
+	statusErr error
+}
+
+// Start opens the repository and begins what does not need the project:
+// the work tree status and the list of Terraform files in the index, which
+// on a large work tree take longer than everything else. It returns at
+// once, so the caller can load the project meanwhile and then call Finish
+// with the project's default branch. opts.DefaultBranch and DefaultRemote
+// are not read.
+func Start(ctx context.Context, root string, opts Options) *Pending {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	p := &Pending{opts: opts, done: make(chan struct{})}
+	if p.g, p.err = openRepo(root, opts.Git); p.err != nil {
+		close(p.done)
+		return p
+	}
+	if p.head, p.branch, p.err = p.g.head(); p.err != nil {
+		p.g.close()
+		close(p.done)
+		return p
+	}
+	p.d = &Diff{Head: p.head.String(), Uncommitted: !opts.NoUncommitted && opts.CI.Provider == "", repo: p.g}
+	if p.g.git == "" {
+		// go-git is not safe for concurrent use: Finish does it all.
+		close(p.done)
+		return p
+	}
+	go func() {
+		defer close(p.done)
+		var eg errgroup.Group
+		if p.d.Uncommitted {
+			eg.Go(func() error {
+				var err error
+				p.status, err = p.g.status(ctx)
+				return err
+			})
+		}
+		eg.Go(func() error {
+			if out, err := p.g.run(ctx, "ls-files", "-z", "--", "*.tf", "*.tofu"); err == nil {
+				p.d.indexTF = out
+			}
+			return nil // without the listing, Map reads the directories
+		})
+		p.statusErr = eg.Wait()
+	}()
+	return p
+}
+
+// Finish chooses the base with the default branch and remote (empty means
+// main and origin), diffs it against HEAD, and adds the work tree changes.
+func (p *Pending) Finish(ctx context.Context, defaultBranch, defaultRemote string) (*Diff, error) {
+	if p.err != nil { // set before Start returned
+		return nil, p.err
+	}
+	g, d, opts := p.g, p.d, p.opts
+	opts.DefaultBranch, opts.DefaultRemote = defaultBranch, defaultRemote
 	if opts.DefaultBranch == "" {
 		opts.DefaultBranch = "main"
 	}
 	if opts.DefaultRemote == "" {
 		opts.DefaultRemote = "origin"
 	}
-	g, err := openRepo(root, opts.Git)
-	if err != nil {
-		return nil, err
-	}
-	head, branch, err := g.head()
-	if err != nil {
+	fail := func(err error) (*Diff, error) {
 		g.close()
 		return nil, err
 	}
-	d := &Diff{Head: head.String(), Uncommitted: !opts.NoUncommitted && opts.CI.Provider == "", repo: g}
-
-	// The work tree status does not depend on the base: with the git CLI,
-	// read it meanwhile. (A go-git Repository is not safe for concurrent
-	// use, so the fallback reads it afterwards.)
-	var status []statusEntry
-	eg, ectx := errgroup.WithContext(ctx)
-	if d.Uncommitted && g.git != "" {
-		eg.Go(func() error {
-			var err error
-			status, err = g.status(ctx) // not ectx: let it finish cleanly
-			return err
-		})
+	base, err := selectBase(ctx, g, p.head, p.branch, opts)
+	if err != nil {
+		<-p.done
+		return fail(err)
 	}
+	d.Base = base
+	opts.Logger.Debug("change base", "commit", base.Commit, "rev", base.Rev, "reason", base.Reason)
 	var committed []diffEntry
-	eg.Go(func() error {
-		base, err := selectBase(ectx, g, head, branch, opts)
-		if err != nil {
-			return err
+	if base.Commit != d.Head {
+		if committed, err = g.diff(ctx, plumbing.NewHash(base.Commit), p.head); err != nil {
+			<-p.done // status writes nothing after this; let it finish
+			return fail(err)
 		}
-		d.Base = base
-		log.Debug("change base", "commit", base.Commit, "rev", base.Rev, "reason", base.Reason)
-		if base.Commit == d.Head {
-			return nil
-		}
-		committed, err = g.diff(ectx, plumbing.NewHash(base.Commit), head)
-		return err
-	})
-	if err := eg.Wait(); err != nil {
-		g.close()
-		return nil, err
 	}
+	<-p.done
+	if p.statusErr != nil {
+		return fail(p.statusErr)
+	}
+	status := p.status
 	if d.Uncommitted && g.git == "" {
 		if status, err = g.status(ctx); err != nil {
-			g.close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	files := fileSet{}
@@ -178,7 +228,7 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 	for _, e := range status {
 		files.add(e.path, e.origin, false)
 	}
-	d.Files = files.sorted(root, d.Uncommitted)
-	log.Debug("changed files", "count", len(d.Files), "uncommitted", d.Uncommitted)
+	d.Files = files.sorted(g.root, d.Uncommitted)
+	opts.Logger.Debug("changed files", "count", len(d.Files), "uncommitted", d.Uncommitted)
 	return d, nil
 }

@@ -210,7 +210,7 @@ func readFile(name string, buf []byte) ([]byte, error) {
 // The scan is O(stacks) reads; parsing follows the size of the change.
 func (m *mapper) modules(ctx context.Context) {
 	stacks := m.p.Stacks
-	known := m.d.terraformFiles(ctx, m.p)
+	known := m.d.terraformFiles(m.p)
 	scans := make([]stackScan, len(stacks))
 	var next atomic.Int64
 	eg, ectx := errgroup.WithContext(ctx)

@@ -20,6 +20,9 @@ type changedFlags struct {
 	why           bool
 	noUncommitted bool
 
+	// Set by startChanged for selectChanged.
+	pending  *changes.Pending
+	startErr error
 	// Set by selectChanged for printChanged.
 	diff   *changes.Diff
 	result *changes.Result
@@ -51,25 +54,43 @@ func (c *changedFlags) check() error {
 	return nil
 }
 
+// startChanged begins change detection when --changed is set, so the
+// work tree status runs while the project loads; selectChanged finishes it.
+func (a *app) startChanged(c *changedFlags) {
+	if !c.changed {
+		return
+	}
+	root, err := project.FindRoot(a.wd)
+	if err != nil {
+		c.startErr = err
+		return
+	}
+	ctx, err := ci.Detect(a.getenv)
+	if err != nil {
+		c.startErr = err
+		return
+	}
+	c.pending = changes.Start(a.ctx, root, changes.Options{
+		Base:          c.base,
+		CI:            ciForChanges(ctx),
+		NoUncommitted: c.noUncommitted,
+		Git:           a.lookPath("git"),
+		Logger:        a.log,
+	})
+}
+
 // selectChanged keeps the stacks of candidates the change touches, in
 // their order. It returns exitFailure after printing why when change
 // detection fails.
 func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*project.Stack) ([]*project.Stack, int) {
-	ctx, err := ci.Detect(a.getenv)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+	if c.pending == nil && c.startErr == nil {
+		a.startChanged(c)
+	}
+	if c.startErr != nil {
+		fmt.Fprintf(a.stderr, "tmci: %v\n", c.startErr)
 		return nil, exitFailure
 	}
-	opts := changes.Options{
-		Base:          c.base,
-		CI:            ciForChanges(ctx),
-		NoUncommitted: c.noUncommitted,
-		DefaultBranch: p.Git.DefaultBranch,
-		DefaultRemote: p.Git.DefaultRemote,
-		Git:           a.lookPath("git"),
-		Logger:        a.log,
-	}
-	d, err := changes.Detect(a.ctx, p.Root, opts)
+	d, err := c.pending.Finish(a.ctx, p.Git.DefaultBranch, p.Git.DefaultRemote)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
 		return nil, exitFailure

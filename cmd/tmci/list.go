@@ -63,6 +63,7 @@ func (a *app) cmdList(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci list: %v\n", err)
 		return exitFailure
 	}
+	a.startChanged(changed)
 	p := a.loadProject()
 	if p == nil {
 		return exitFailure
