@@ -2,11 +2,17 @@
 // compare with, the changed files, and the stacks they change, each with
 // its reasons.
 //
-// Detect reads only the repository, so it can run while the project loads;
-// Map then puts the files onto the project's stacks. Repository access goes
-// through go-git; the git CLI, when given, does the two steps go-git is slow
-// at on large histories (merge-base and work tree status) and resolves
-// --base with git's full revision syntax.
+// Start opens the repository and reads what needs no project (the work tree
+// status, the Terraform files in the index) while the caller loads the
+// project; Finish chooses the base and diffs; Map puts the files onto the
+// project's stacks. Detect is Start plus Finish.
+//
+// Repository access goes through go-git (HEAD, refs, blobs of the base, and
+// everything when no git binary is given). With a git binary the steps
+// go-git is slow at on large repositories run as git commands: merge-base
+// and work tree status (as the issue expected), and also the diff, parent
+// and object checks, because go-git's first object read in a large pack
+// builds an index of the whole pack.
 package changes
 
 import (
