@@ -162,6 +162,9 @@ func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate
 		}
 		first := parents[0]
 		if !g.hasCommit(ctx, first) {
+			if g.shallow() {
+				return Base{}, false, fmt.Errorf("base commit %s, the first parent of the merge commit HEAD (%s), is not in this shallow clone: fetch one more commit (`fetch-depth: 2` in actions/checkout, or `git fetch --deepen=1`)", first, c.Source)
+			}
 			return Base{}, false, missing(first.String())
 		}
 		return Base{Commit: first.String(), Rev: "HEAD^1", Reason: c.Source + ": HEAD is the merge commit, its first parent the target branch"}, true, nil
