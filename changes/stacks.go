@@ -99,7 +99,8 @@ type Result struct {
 
 // Map puts the changed files of d onto the stacks of p. Problems in files
 // the user wrote (an unparsable .tf file or trigger) are diagnostics; the
-// result is still complete for everything else.
+// result is still complete for everything else. When ctx is cancelled the
+// module scan stops early and the result is incomplete: check ctx.Err().
 func Map(ctx context.Context, p *project.Project, d *Diff) (*Result, hcl.Diagnostics) {
 	m := &mapper{p: p, d: d, changed: map[string]*Changed{}, ignored: map[string]bool{}}
 	if len(d.Files) == 0 {

@@ -97,6 +97,10 @@ func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*p
 	}
 	res, diags := changes.Map(a.ctx, p, d)
 	d.Close()
+	if err := a.ctx.Err(); err != nil { // an interrupted scan is incomplete
+		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+		return nil, exitFailure
+	}
 	a.printDiags(p, diags)
 	if diags.HasErrors() {
 		return nil, exitFailure
