@@ -181,11 +181,21 @@ type reasonJSON struct {
 }
 
 func newChangedStackJSON(ch *changes.Changed) changedStackJSON {
-	out := changedStackJSON{Path: ch.Stack.Path, ID: ch.Stack.ID, Reasons: make([]reasonJSON, len(ch.Reasons))}
+	out := changedStackJSON{Path: ch.Stack.Path, ID: ch.Stack.ID, Reasons: make([]reasonJSON, len(ch.Reasons))} // [] when selected without a change
 	for i, r := range ch.Reasons {
 		out.Reasons[i] = reasonJSON{r, r.String()}
 	}
 	return out
+}
+
+// changedOrSelected returns the change of s, or, for a stack the
+// selection added (wants, dependents) without a change, one with no
+// reasons.
+func changedOrSelected(byPath map[string]*changes.Changed, s *project.Stack) *changes.Changed {
+	if ch := byPath[s.Path]; ch != nil {
+		return ch
+	}
+	return &changes.Changed{Stack: s}
 }
 
 // printChanged prints the selected stacks with their reasons, as JSON or
@@ -207,7 +217,7 @@ func (a *app) printChanged(c *changedFlags, p *project.Project, stacks []*projec
 			out.Deleted = []changes.Deleted{}
 		}
 		for _, s := range stacks {
-			out.Changed = append(out.Changed, newChangedStackJSON(byPath[s.Path]))
+			out.Changed = append(out.Changed, newChangedStackJSON(changedOrSelected(byPath, s)))
 		}
 		for _, ig := range c.result.Ignored {
 			out.Ignored = append(out.Ignored, newChangedStackJSON(ig))
@@ -216,7 +226,12 @@ func (a *app) printChanged(c *changedFlags, p *project.Project, stacks []*projec
 	}
 	for _, s := range stacks {
 		fmt.Fprintln(a.stdout, a.relPath(p, s.Path))
-		for _, r := range byPath[s.Path].Reasons {
+		ch := byPath[s.Path]
+		if ch == nil {
+			fmt.Fprintln(a.stdout, "    not changed: selected along with a changed stack")
+			continue
+		}
+		for _, r := range ch.Reasons {
 			fmt.Fprintf(a.stdout, "    %s\n", r)
 		}
 	}
