@@ -40,3 +40,37 @@ func TestParseNameStatus(t *testing.T) {
 		t.Error("parseNameStatus accepted a record without a path")
 	}
 }
+
+// The git output parsers never panic, and what they accept round-trips:
+// every entry has a non-empty path.
+func FuzzParsePorcelain(f *testing.F) {
+	f.Add([]byte("M  a.tf\x00?? b/c.tf\x00"))
+	f.Add([]byte(" D x\x00"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		entries, err := parsePorcelain(out)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.path == "" {
+				t.Errorf("entry with an empty path from %q", out)
+			}
+		}
+	})
+}
+
+func FuzzParseNameStatus(f *testing.F) {
+	f.Add([]byte("M\x00a.tf\x00D\x00b.tf\x00"))
+	f.Add([]byte("A\x00"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		entries, err := parseNameStatus(out)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.path == "" {
+				t.Errorf("entry with an empty path from %q", out)
+			}
+		}
+	})
+}
