@@ -123,6 +123,10 @@ func TestDetectAndMap(t *testing.T) {
 			},
 		},
 		{
+			fixture: "changed-root",
+			want:    []string{"/: changed file /.bar; changed file /.baz/qux;"},
+		},
+		{
 			fixture: "changed-tmcihcl",
 			want: []string{
 				"/stacks/prod/api: tmci.hcl changed: /stacks/prod/tmci.hcl;",
