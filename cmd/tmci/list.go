@@ -46,6 +46,7 @@ func (a *app) cmdList(args []string) int {
 	fs := a.flags("list")
 	asJSON := fs.Bool("json", false, "print a JSON array of stack objects")
 	sel := selectionFlags(fs, true)
+	changed := a.changedFlags(fs)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
@@ -53,13 +54,27 @@ func (a *app) cmdList(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci list: unexpected argument %q\n", fs.Arg(0))
 		return exitFailure
 	}
+	if err := changed.check(); err != nil {
+		fmt.Fprintf(a.stderr, "tmci list: %v\n", err)
+		return exitFailure
+	}
+	a.startChanged(changed)
 	p, stacks, ok := sel.load(a)
 	if !ok {
 		return exitFailure
 	}
+	if changed.changed {
+		var code int
+		if stacks, code = a.selectChanged(changed, p, stacks); code != exitOK {
+			return code
+		}
+	}
 	stacks, waves, ok := a.orderedStacks(p, sel, stacks)
 	if !ok {
 		return exitFailure
+	}
+	if changed.changed && (changed.why || *asJSON && waves == nil) {
+		return a.printChanged(changed, p, stacks, *asJSON)
 	}
 	if *asJSON && waves != nil {
 		return a.printJSON(newOrderedJSON(stacks, waves))
@@ -81,6 +96,7 @@ func (a *app) cmdList(args []string) int {
 func (a *app) printJSON(v any) int {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(a.stderr, "tmci: writing JSON: %v\n", err)
 		return exitFailure

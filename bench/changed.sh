@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Benchmark of `tmci list --changed` against the git CLI floor on the same
+# repository, in the same run.
+#
+#   bench/changed.sh                    # 1,000 and 10,000 stacks, 20,000 commits each
+#   bench/changed.sh 2000:5000 ...      # STACKS:COMMITS pairs
+#
+# Each repository is generated with git fast-import (bench/genrepo): stacks
+# in directories of 100, each with a stack.tm and a main.tf sourcing one of
+# 10 local modules; main has COMMITS commits (one stack edited per commit);
+# the checked-out feature branch edits 5 stacks and module 0, so a tenth of
+# the stacks change through the module.
+#
+# Reported per command: median wall time and median CPU time (user+sys) over
+# RUNS runs (default 5), and the peak resident memory. The floor is what git
+# itself needs for the committed change: `git merge-base HEAD origin/main`
+# plus `git diff --name-only --no-renames BASE HEAD`. The target at 10,000
+# stacks: `tmci list --changed` within 2x the floor plus `tmci list`'s own
+# discovery time, and under 150 MB.
+#
+# Environment: RUNS, TMCI_BENCH_DIR (keep generated repositories there and
+# reuse them across runs; default a temporary directory that is removed).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=${RUNS:-5}
+if [[ -n "${TMCI_BENCH_DIR:-}" ]]; then
+	work=$TMCI_BENCH_DIR
+	mkdir -p "$work"
+else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
+[[ -x /usr/bin/time ]] || { echo "bench: needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(1000:20000 10000:20000)
+
+(cd "$root" && go build -o "$work/tmci" ./cmd/tmci && go build -o "$work/genrepo" ./bench/genrepo)
+nogit=$work/nogit-bin # a PATH without git: tmci falls back to go-git
+mkdir -p "$nogit"
+
+# measure LABEL CMD...: runs CMD RUNS times in the repository (bash's time
+# for wall and CPU in milliseconds, /usr/bin/time once more for the peak
+# resident memory); prints a row and sets wall, cpu (medians) and rss.
+measure() {
+	local label=$1
+	shift
+	local i TIMEFORMAT='%R %U %S'
+	: >"$work/times"
+	for ((i = 0; i < runs; i++)); do
+		{ time "$@" >/dev/null 2>"$work/err"; } 2>>"$work/times" || {
+			echo "bench: $label failed:" >&2
+			cat "$work/err" >&2
+			exit 1
+		}
+	done
+	/usr/bin/time -f "%M" -o "$work/t" "$@" >/dev/null 2>&1
+	rss=$(cat "$work/t")
+	wall=$(awk '{print $1}' "$work/times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	cpu=$(awk '{print $2+$3}' "$work/times" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
+	printf "  %-52s wall %7.3f s   cpu %7.3f s   peak %6.1f MB\n" "$label" "$wall" "$cpu" "$(awk -v k="$rss" 'BEGIN {print k/1024}')"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+
+for size in "${sizes[@]}"; do
+	stacks=${size%%:*}
+	commits=${size##*:}
+	repo=$work/repo-$stacks-$commits
+	if [[ ! -d $repo/.git ]]; then
+		start=$(date +%s.%N)
+		"$work/genrepo" -stacks "$stacks" -commits "$commits" "$repo"
+		echo "generated $stacks stacks, $commits commits in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e-s}') s"
+	fi
+	cd "$repo"
+	changed=$("$work/tmci" list --changed --no-uncommitted | wc -l)
+	echo "== $stacks stacks, $commits commits ($changed changed stacks; $runs runs, load $(cut -d' ' -f1 /proc/loadavg))"
+	measure "floor: git merge-base + git diff --name-only" sh -c 'git diff --name-only --no-renames "$(git merge-base HEAD origin/main)" HEAD'
+	floor_wall=$wall floor_cpu=$cpu
+	measure "git status --porcelain (status floor)" git status --porcelain
+	measure "tmci list (discovery)" "$work/tmci" list
+	list_wall=$wall list_cpu=$cpu
+	measure "tmci list --changed --no-uncommitted" "$work/tmci" list --changed --no-uncommitted
+	nu_wall=$wall nu_cpu=$cpu nu_rss=$rss
+	measure "tmci list --changed (with work tree status)" "$work/tmci" list --changed
+	wt_wall=$wall wt_cpu=$cpu
+	measure "tmci list --changed --no-uncommitted, go-git only" env PATH="$nogit" "$work/tmci" list --changed --no-uncommitted
+	gg_wall=$wall
+	echo "  ratios (wall):  changed/floor $(ratio "$nu_wall" "$floor_wall")   (changed - list)/floor $(ratio "$(awk -v a="$nu_wall" -v b="$list_wall" 'BEGIN {print a-b}')" "$floor_wall")   changed/(2*floor + list) $(ratio "$nu_wall" "$(awk -v f="$floor_wall" -v l="$list_wall" 'BEGIN {print 2*f+l}')")"
+	echo "  ratios (cpu):   changed/floor $(ratio "$nu_cpu" "$floor_cpu")   (changed - list)/floor $(ratio "$(awk -v a="$nu_cpu" -v b="$list_cpu" 'BEGIN {print a-b}')" "$floor_cpu")   changed/(2*floor + list) $(ratio "$nu_cpu" "$(awk -v f="$floor_cpu" -v l="$list_cpu" 'BEGIN {print 2*f+l}')")"
+	echo "  with status: $(ratio "$wt_wall" "$nu_wall")x the no-uncommitted time;  go-git only: $(ratio "$gg_wall" "$nu_wall")x;  peak memory $(awk -v k="$nu_rss" 'BEGIN {printf "%.1f", k/1024}') MB"
+	cd - >/dev/null
+done

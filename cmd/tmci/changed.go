@@ -1,0 +1,256 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tmci/tmci/changes"
+	"github.com/tmci/tmci/ci"
+	"github.com/tmci/tmci/project"
+)
+
+// changedFlags are the change-detection flags a command shares:
+// --changed, --base (-B, --git-change-base), --why, --no-uncommitted.
+type changedFlags struct {
+	changed       bool
+	base          string
+	why           bool
+	noUncommitted bool
+
+	// Set by startChanged for selectChanged.
+	pending  *changes.Pending
+	startErr error
+	// Set by selectChanged for printChanged.
+	diff   *changes.Diff
+	result *changes.Result
+}
+
+func (a *app) changedFlags(fs *pflag.FlagSet) *changedFlags {
+	c := &changedFlags{}
+	fs.BoolVar(&c.changed, "changed", false, "select only the stacks the change since the base commit touches (--json then prints {base, head, changed, deleted, ignored})")
+	fs.StringVarP(&c.base, "base", "B", "", "compare with `REF` (any git revision) instead of the automatic base")
+	fs.StringVar(&c.base, "git-change-base", "", "same as --base `REF` (Terramate's name)")
+	fs.BoolVar(&c.why, "why", false, "with --changed: print why each stack changed")
+	fs.BoolVar(&c.noUncommitted, "no-uncommitted", false, "with --changed: ignore staged, unstaged and untracked files (always ignored in CI)")
+	return c
+}
+
+// check rejects flags that need --changed without it.
+func (c *changedFlags) check() error {
+	if c.changed {
+		return nil
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{c.base != "", "--base"}, {c.why, "--why"}, {c.noUncommitted, "--no-uncommitted"}} {
+		if f.set {
+			return fmt.Errorf("%s needs --changed", f.name)
+		}
+	}
+	return nil
+}
+
+// startChanged begins change detection when --changed is set, so the
+// work tree status runs while the project loads; selectChanged finishes it.
+func (a *app) startChanged(c *changedFlags) {
+	if !c.changed {
+		return
+	}
+	root, err := project.FindRoot(a.wd)
+	if err != nil {
+		c.startErr = err
+		return
+	}
+	ctx, err := ci.Detect(a.getenv)
+	if err != nil {
+		c.startErr = err
+		return
+	}
+	c.pending = changes.Start(a.ctx, root, changes.Options{
+		Base:          c.base,
+		CI:            ciForChanges(ctx),
+		NoUncommitted: c.noUncommitted,
+		Git:           a.lookPath("git"),
+		Logger:        a.log,
+	})
+}
+
+// selectChanged keeps the stacks of candidates the change touches, in
+// their order. It returns exitFailure after printing why when change
+// detection fails.
+func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*project.Stack) ([]*project.Stack, int) {
+	if c.pending == nil && c.startErr == nil {
+		a.startChanged(c)
+	}
+	if c.startErr != nil {
+		fmt.Fprintf(a.stderr, "tmci: %v\n", c.startErr)
+		return nil, exitFailure
+	}
+	d, err := c.pending.Finish(a.ctx, p.Git.DefaultBranch, p.Git.DefaultRemote)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+		return nil, exitFailure
+	}
+	res, diags := changes.Map(a.ctx, p, d)
+	d.Close()
+	if err := a.ctx.Err(); err != nil { // an interrupted scan is incomplete
+		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
+		return nil, exitFailure
+	}
+	a.printDiags(p, diags)
+	if diags.HasErrors() {
+		return nil, exitFailure
+	}
+	// Deleted stacks follow the working directory like the listed ones.
+	wd := a.wdPath(p)
+	kept := res.Deleted[:0]
+	for _, del := range res.Deleted {
+		if project.IsBelow(del.Path, wd) {
+			kept = append(kept, del)
+		}
+	}
+	res.Deleted = kept
+	for _, del := range res.Deleted {
+		a.log.Warn("stack deleted since the base commit: its state is orphaned in every environment", "stack", del.Path, "id", del.ID)
+	}
+	for _, ig := range res.Ignored {
+		a.log.Info("stack changed but an ignore-change trigger excludes it", "stack", ig.Stack.Path)
+	}
+	changed := make(map[string]bool, len(res.Changed))
+	for _, ch := range res.Changed {
+		changed[ch.Stack.Path] = true
+	}
+	var out []*project.Stack
+	for _, s := range candidates {
+		if changed[s.Path] {
+			out = append(out, s)
+		}
+	}
+	c.diff, c.result = d, res
+	return out, exitOK
+}
+
+// ciForChanges copies the CI context's base candidates into the plain
+// values change detection takes.
+func ciForChanges(c *ci.Context) changes.CI {
+	out := changes.CI{Provider: string(c.Provider), Event: c.Event, Branch: c.Branch}
+	for _, b := range c.Base {
+		var kind changes.CandidateKind
+		switch b.Kind {
+		case ci.FirstParent:
+			kind = changes.FirstParent
+		case ci.MergeBase:
+			kind = changes.MergeBase
+		case ci.Commit:
+			kind = changes.Commit
+		default:
+			continue
+		}
+		out.Candidates = append(out.Candidates, changes.Candidate{Kind: kind, SHA: b.SHA, Source: b.Source})
+	}
+	return out
+}
+
+// changedJSON is tmci list --changed --json.
+type changedJSON struct {
+	Base    changes.Base       `json:"base"`
+	Head    headJSON           `json:"head"`
+	Changed []changedStackJSON `json:"changed"`
+	Deleted []changes.Deleted  `json:"deleted"`
+	Ignored []changedStackJSON `json:"ignored"`
+}
+
+type headJSON struct {
+	Commit      string `json:"commit"`
+	Uncommitted bool   `json:"uncommitted"`
+}
+
+type changedStackJSON struct {
+	Path    string       `json:"path"`
+	ID      string       `json:"id"`
+	Reasons []reasonJSON `json:"reasons"`
+}
+
+type reasonJSON struct {
+	changes.Reason
+	Text string `json:"text"`
+}
+
+func newChangedStackJSON(ch *changes.Changed) changedStackJSON {
+	out := changedStackJSON{Path: ch.Stack.Path, ID: ch.Stack.ID, Reasons: make([]reasonJSON, len(ch.Reasons))} // [] when selected without a change
+	for i, r := range ch.Reasons {
+		out.Reasons[i] = reasonJSON{r, r.String()}
+	}
+	return out
+}
+
+// changedOrSelected returns the change of s, or, for a stack the
+// selection added (wants, dependents) without a change, one with no
+// reasons.
+func changedOrSelected(byPath map[string]*changes.Changed, s *project.Stack) *changes.Changed {
+	if ch := byPath[s.Path]; ch != nil {
+		return ch
+	}
+	return &changes.Changed{Stack: s}
+}
+
+// printChanged prints the selected stacks with their reasons, as JSON or
+// as --why text; stacks are the ones selectChanged returned, in order.
+func (a *app) printChanged(c *changedFlags, p *project.Project, stacks []*project.Stack, asJSON bool) int {
+	byPath := make(map[string]*changes.Changed, len(c.result.Changed))
+	for _, ch := range c.result.Changed {
+		byPath[ch.Stack.Path] = ch
+	}
+	if asJSON {
+		out := changedJSON{
+			Base:    c.diff.Base,
+			Head:    headJSON{Commit: c.diff.Head, Uncommitted: c.diff.Uncommitted},
+			Changed: make([]changedStackJSON, 0, len(stacks)),
+			Deleted: c.result.Deleted,
+			Ignored: make([]changedStackJSON, 0, len(c.result.Ignored)),
+		}
+		if out.Deleted == nil {
+			out.Deleted = []changes.Deleted{}
+		}
+		for _, s := range stacks {
+			out.Changed = append(out.Changed, newChangedStackJSON(changedOrSelected(byPath, s)))
+		}
+		for _, ig := range c.result.Ignored {
+			out.Ignored = append(out.Ignored, newChangedStackJSON(ig))
+		}
+		return a.printJSON(out)
+	}
+	for _, s := range stacks {
+		fmt.Fprintln(a.stdout, a.relPath(p, s.Path))
+		ch := byPath[s.Path]
+		if ch == nil {
+			fmt.Fprintln(a.stdout, "    not changed: selected along with a changed stack")
+			continue
+		}
+		for _, r := range ch.Reasons {
+			fmt.Fprintf(a.stdout, "    %s\n", r)
+		}
+	}
+	for _, d := range c.result.Deleted {
+		fmt.Fprintf(a.stdout, "%s (deleted)\n    stack %s was deleted since %s: its state is orphaned\n", a.relPath(p, d.Path), d.Path, c.diff.Base.Commit[:12])
+	}
+	return exitOK
+}
+
+// lookPath finds an executable on the PATH tmci was given, or returns "".
+func (a *app) lookPath(name string) string {
+	for _, dir := range filepath.SplitList(a.getenv("PATH")) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
