@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
@@ -30,6 +32,9 @@ type repo struct {
 func openRepo(root, gitBin string) (*repo, error) {
 	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
+		if top := enclosingRepo(root); top != "" {
+			return nil, fmt.Errorf("the project root %s lies below the top level of the git repository %s: change detection needs the Terramate project at the top of its repository; move its terramate { config {} } block to %s, or leave out --changed", root, top, top)
+		}
 		return nil, fmt.Errorf("%s is not a git repository: change detection compares git commits; run tmci inside a git checkout, or leave out --changed", root)
 	}
 	if err != nil {
@@ -52,6 +57,19 @@ func openRepo(root, gitBin string) (*repo, error) {
 		return nil, fmt.Errorf("opening the git repository at %s: %w", root, err)
 	}
 	return &repo{root: root, git: gitBin, r: r2, st: st}, nil
+}
+
+// enclosingRepo returns the nearest directory above dir holding a .git
+// entry, or "".
+func enclosingRepo(dir string) string {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // close releases the packfile descriptors.
