@@ -48,7 +48,7 @@ func TestFailurePropagation(t *testing.T) {
 			p.work = filepath.Join(p.root, ".tmci", "pr-1")
 			ok := "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n"
 			writeFiles(t, p.root, map[string]string{
-				"stacks/broken/main.tf":      "resource \"terraform_data\" \"x\" {\n",
+				"stacks/broken/main.tf":       "resource \"terraform_data\" \"x\" {\n",
 				"stacks/after-broken/main.tf": ok,
 				"stacks/independent/main.tf":  ok,
 			})
