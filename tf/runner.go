@@ -161,6 +161,19 @@ func (r *Runner) Environ(s Stack) ([]string, error) {
 	return append(env, s.Env...), nil
 }
 
+// InitArgsEnv returns the TF_CLI_ARGS_init variable that makes a plain
+// `terraform init`, run by a user's command under tmci run or tmci exec,
+// use the backend file with -reconfigure. The path is quoted for the shell
+// word splitting terraform applies to the variable.
+func InitArgsEnv(backendFile string) (string, error) {
+	file, err := filepath.Abs(backendFile)
+	if err != nil {
+		return "", err
+	}
+	quoted := "'" + strings.ReplaceAll(file, "'", `'\''`) + "'"
+	return "TF_CLI_ARGS_init=-reconfigure -backend-config=" + quoted, nil
+}
+
 func (r *Runner) sharesPluginCache(s Stack) bool {
 	env, _ := r.Environ(s)
 	for i := len(env) - 1; i >= 0; i-- {

@@ -307,3 +307,48 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("error %v, want the exit status naming the command and directory", err)
 	}
 }
+
+// TestInitArgsEnv runs a plain `terraform init` and apply through Exec, as
+// a user's command under tmci run does, with a backend file whose path
+// needs quoting: the state must land where the file says.
+func TestInitArgsEnv(t *testing.T) {
+	for _, binName := range binaries {
+		t.Run(binName, func(t *testing.T) {
+			bin := requireBinary(t, binName)
+			dir := filepath.Join(t.TempDir(), "it's a dir")
+			stackDir := filepath.Join(dir, "stack")
+			writeFiles(t, stackDir, map[string]string{"main.tf": `
+terraform {
+  backend "local" {}
+}
+resource "terraform_data" "x" {
+  input = "run"
+}
+`})
+			backendFile := filepath.Join(dir, "work", "b.tfbackend")
+			statePath := filepath.Join(dir, "state", "run.tfstate")
+			if err := tf.WriteBackendFile(backendFile, fmt.Appendf(nil, "path = %q\n", statePath)); err != nil {
+				t.Fatal(err)
+			}
+			initArgs, err := tf.InitArgsEnv(backendFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			s := tf.Stack{Dir: stackDir, DataDir: filepath.Join(dir, "data"), Env: []string{initArgs}, Out: &out}
+			r := newRunner(t, bin)
+			for _, argv := range [][]string{{bin, "init", "-input=false"}, {bin, "apply", "-auto-approve", "-input=false"}} {
+				if err := r.Exec(t.Context(), s, argv); err != nil {
+					t.Fatalf("%v\n%s", err, out.String())
+				}
+			}
+			state, err := os.ReadFile(statePath)
+			if err != nil {
+				t.Fatalf("no state at the backend file's path: %v\n%s", err, out.String())
+			}
+			if diff := cmp.Diff([]string{"run"}, stateInputs(t, string(state))); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
