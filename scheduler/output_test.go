@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -177,5 +178,69 @@ func TestParseMode(t *testing.T) {
 	}
 	if _, err := scheduler.ParseMode("loud"); err == nil || err.Error() != `unknown log mode "loud": use stream, grouped or quiet` {
 		t.Errorf("ParseMode(loud) error = %v", err)
+	}
+}
+
+func TestStreamShowsOverlongLinesInPieces(t *testing.T) {
+	var console bytes.Buffer
+	c := scheduler.NewConsole(&console, scheduler.Stream)
+	long := strings.Repeat("x", 70<<10)
+	shown := make(chan bool, 1)
+	_, err := scheduler.Run(t.Context(), scheduler.Deps{Order: []string{"a"}}, scheduler.Options{Console: c},
+		func(_ context.Context, _ string, out io.Writer) (int, error) {
+			fmt.Fprint(out, long)
+			// Console is written only under its own lock; Print takes it,
+			// so reading after a Print call observes the earlier write.
+			c.Print("")
+			shown <- console.Len() > len(long)
+			fmt.Fprint(out, "tail\n")
+			return 0, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !<-shown {
+		t.Error("a 70 KiB line without newline was held back until the end")
+	}
+	if diff := cmp.Diff("[a] "+long+"\n[a] tail\n", console.String()); diff != "" {
+		t.Errorf("console differs (lengths: want %d, got %d)", len(long)+16, console.Len())
+	}
+}
+
+func TestConcurrentWritersKeepLinesWhole(t *testing.T) {
+	var console bytes.Buffer
+	dir := t.TempDir()
+	c := scheduler.NewConsole(&console, scheduler.Stream)
+	logs := scheduler.LogFiles(func(node string) string { return filepath.Join(dir, node+".log") })
+	const lines = 200
+	g := scheduler.Deps{Order: []string{"a", "b"}}
+	_, err := scheduler.Run(t.Context(), g, scheduler.Options{Parallel: 2, Console: c, Logs: logs},
+		func(_ context.Context, node string, out io.Writer) (int, error) {
+			// Two writers per node, like a command's stdout and stderr
+			// copied by separate goroutines.
+			var wg sync.WaitGroup
+			for _, stream := range []string{"out", "err"} {
+				wg.Go(func() {
+					for i := range lines {
+						fmt.Fprintf(out, "%s %s line %03d\n", node, stream, i)
+					}
+				})
+			}
+			wg.Wait()
+			return 0, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(console.String(), "\n"), "\n")
+	if len(got) != 4*lines {
+		t.Fatalf("%d console lines, want %d", len(got), 4*lines)
+	}
+	for _, l := range got {
+		var prefix, node, stream string
+		var i int
+		if n, err := fmt.Sscanf(l, "%s %s %s line %d", &prefix, &node, &stream, &i); n != 4 || err != nil || prefix != "["+node+"]" {
+			t.Fatalf("mangled line %q", l)
+		}
 	}
 }
