@@ -17,6 +17,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -78,6 +79,15 @@ func (s Status) String() string {
 		return statusNames[s]
 	}
 	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// MarshalText gives the status as reports spell it: the String form with
+// underscores ("not_started"), stable across releases.
+func (s Status) MarshalText() ([]byte, error) {
+	if int(s) >= len(statusNames) {
+		return nil, fmt.Errorf("scheduler: unknown status %d", int(s))
+	}
+	return []byte(strings.ReplaceAll(s.String(), " ", "_")), nil
 }
 
 // ErrFailFast is the Err of nodes left NotStarted because another node

@@ -39,7 +39,7 @@ type Summary struct {
 	// OutputChanges is true when an output value changes.
 	OutputChanges bool `json:"output_changes"`
 	// Changes and Drifted list the resources counted above, in plan order.
-	Changes []Change `json:"changes,omitempty"`
+	Changes []Change `json:"resources,omitempty"`
 	Drifted []Change `json:"drifted,omitempty"`
 	// Unknown lists resources whose actions this version of tmci does not
 	// know (a newer terraform); they are not counted.
