@@ -39,40 +39,49 @@ resource "terraform_data" "c" {
 TF
 done
 
-now() { date +%s%N; }
-floor=() same=() sched=()
-for _ in $(seq "$rounds"); do
-	rm -rf "$out/floor" "$out/work"
+# measure VAR CMD...: runs CMD and appends "wall cpu" (ms) to array VAR,
+# cpu being the user + system time of CMD and its children.
+measure() {
+	local -n into=$1
+	shift
+	local TIMEFORMAT='%R %U %S' t
+	t=$({ time "$@" >/dev/null 2>>"$out/stderr"; } 2>&1)
+	into+=("$(awk '{printf "%d %d", $1 * 1000, ($2 + $3) * 1000}' <<<"$t")")
+}
+floor_loop() {
 	mkdir -p "$out/floor/plans"
-	t0=$(now)
 	for d in "$out"/stacks/*/; do
 		n=$(basename "$d")
 		(
 			cd "$d"
 			export TF_DATA_DIR="$out/floor/data/$n"
-			"$tf" init -input=false -reconfigure -backend-config="path=$out/floor/state/$n.tfstate" >/dev/null
-			"$tf" plan -input=false -out="$out/floor/plans/$n.tfplan" >/dev/null
+			"$tf" init -input=false -reconfigure -backend-config="path=$out/floor/state/$n.tfstate"
+			"$tf" plan -input=false -out="$out/floor/plans/$n.tfplan"
 		)
 	done
-	t1=$(now)
-	"$out/driver" -mode=plan -parallel=2 -show=false -stacks="$out/stacks" -work="$out/work" >/dev/null
-	t2=$(now)
+}
+floor=() same=() sched=()
+for _ in $(seq "$rounds"); do
+	rm -rf "$out/floor" "$out/work"
+	measure floor floor_loop
+	measure same "$out/driver" -mode=plan -parallel=2 -show=false -stacks="$out/stacks" -work="$out/work"
 	rm -rf "$out/work"
-	"$out/driver" -mode=plan -parallel=2 -stacks="$out/stacks" -work="$out/work" >/dev/null
-	t3=$(now)
-	floor+=($(((t1 - t0) / 1000000)))
-	same+=($(((t2 - t1) / 1000000)))
-	sched+=($(((t3 - t2) / 1000000)))
+	measure sched "$out/driver" -mode=plan -parallel=2 -stacks="$out/stacks" -work="$out/work"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-f=$(median "${floor[@]}")
-m=$(median "${same[@]}")
-s=$(median "${sched[@]}")
-echo "$("$tf" version | head -1), $(nproc) CPUs"
-echo "floor      (sequential init+plan):             ${floor[*]} ms, median $f ms"
-echo "same work  (scheduler -parallel 2, init+plan): ${same[*]} ms, median $m ms"
-echo "tmci plan  (scheduler -parallel 2, +show):     ${sched[*]} ms, median $s ms"
-awk -v m="$m" -v s="$s" -v f="$f" 'BEGIN {
-	printf "speed-up, same work: %.2f (target >= 1.70)\n", f / m
-	printf "speed-up, tmci plan: %.2f\n", f / s
+col() { local k=$1; shift; for x in "$@"; do set -- $x; echo "${!k}"; done; }
+report() {
+	local name=$1; shift
+	local w c
+	w=$(median $(col 1 "$@")); c=$(median $(col 2 "$@"))
+	printf '%-46s wall %s ms, median %s; cpu median %s ms\n' "$name" "$(col 1 "$@" | tr '\n' ' ')" "$w" "$c"
+	eval "${name%% *}_wall=$w ${name%% *}_cpu=$c"
+}
+echo "$("$tf" version | head -1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+report "floor (sequential init+plan)" "${floor[@]}"
+report "same (scheduler -parallel 2, init+plan)" "${same[@]}"
+report "tmci (scheduler -parallel 2, init+plan+show)" "${sched[@]}"
+awk -v f="$floor_wall" -v m="$same_wall" -v s="$tmci_wall" -v fc="$floor_cpu" -v mc="$same_cpu" -v sc="$tmci_cpu" 'BEGIN {
+	printf "speed-up, same work: %.2f (target >= 1.70); cpu same/floor %.2f\n", f / m, mc / fc
+	printf "speed-up, tmci plan: %.2f; cpu tmci/floor %.2f\n", f / s, sc / fc
 }'
