@@ -46,7 +46,9 @@ type Stack struct {
 	// Dir is the stack directory, the working directory of every command.
 	Dir string
 	// DataDir is TF_DATA_DIR, unique per (stack, environment) so that
-	// environments never share an initialised backend.
+	// environments never share an initialised backend. It is created
+	// private (0700) if missing: terraform stores the backend
+	// configuration, secrets included, in it.
 	DataDir string
 	// BackendFile, if set, is passed to init as -backend-config (see
 	// WriteBackendFile); it keeps secrets out of argv.
@@ -87,7 +89,9 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, extra ...st
 	if err != nil {
 		return false, err
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+	// A plan file holds the merged backend configuration, secrets
+	// included: its directory is private.
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return false, fmt.Errorf("create the plan directory: %w", err)
 	}
 	args := append([]string{"plan", "-input=false", "-detailed-exitcode", r.lockTimeout(), "-out=" + file}, extra...)
@@ -201,6 +205,11 @@ func (r *Runner) run(ctx context.Context, s Stack, stdout, stderr io.Writer, nam
 	env, err := r.Environ(s)
 	if err != nil {
 		return err
+	}
+	if s.DataDir != "" {
+		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create the data directory of %s: %w", s.Dir, err)
+		}
 	}
 	if r.Logger != nil {
 		r.Logger.DebugContext(ctx, "run", "dir", s.Dir, "cmd", append([]string{name}, args...))

@@ -197,6 +197,21 @@ resource "terraform_data" "x" {
 					t.Errorf("stack directory (-want +got):\n%s", diff)
 				}
 				for _, env := range envs {
+					s := stacks[env]
+					for _, dir := range []string{s.DataDir, filepath.Join(root, ".tmci", env, "plans")} {
+						info, err := os.Stat(dir)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if perm := info.Mode().Perm(); perm != 0o700 {
+							t.Errorf("%s has mode %o, want a private directory (700)", dir, perm)
+						}
+					}
+					if _, err := os.Stat(filepath.Join(s.DataDir, "terraform.tfstate")); err != nil {
+						t.Errorf("%s holds no initialised backend: %v", s.DataDir, err)
+					}
+				}
+				for _, env := range envs {
 					if err := r.Destroy(t.Context(), stacks[env]); err != nil {
 						t.Fatal(err)
 					}
