@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -95,132 +93,6 @@ func TestFailurePropagation(t *testing.T) {
 			}
 			if _, err := os.Stat(p.logPath("after-broken")); !os.IsNotExist(err) {
 				t.Errorf("the skipped stack has a log (%v)", err)
-			}
-		})
-	}
-}
-
-// signalWatch is an io.Writer that closes seen once the output contains
-// marker, so a test can act at a precise point of a command's run.
-type signalWatch struct {
-	marker string
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	seen   chan struct{}
-	once   sync.Once
-}
-
-func (w *signalWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if bytes.Contains(w.buf.Bytes(), []byte(w.marker)) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return len(p), nil
-}
-
-// TestInterruptReleasesLock interrupts the apply of a slow stack on the pg
-// backend, as a first Ctrl-C or a CI runner's SIGINT does: terraform must
-// get exactly one interrupt, stop within the grace period and release its
-// state lock; the stack after it must never start; a second apply must get
-// the lock at once.
-func TestInterruptReleasesLock(t *testing.T) {
-	for _, binName := range binaries {
-		t.Run(binName, func(t *testing.T) {
-			bin := requireBinary(t, binName)
-			conn := newDatabase(t)
-			p := project{root: t.TempDir()}
-			p.work = filepath.Join(p.root, ".tmci", "pr-1")
-			writeFiles(t, p.root, map[string]string{
-				"stacks/slow/main.tf": `
-terraform {
-  backend "pg" {}
-}
-variable "sleep" {
-  type    = number
-  default = 120
-}
-resource "terraform_data" "slow" {
-  provisioner "local-exec" {
-    command = "sleep ${var.sleep}"
-  }
-}
-`,
-				"stacks/after/main.tf": "resource \"terraform_data\" \"x\" {}\n",
-			})
-			backendFile := filepath.Join(p.work, "backend", "slow.tfbackend")
-			content := fmt.Sprintf("conn_str = %q\nschema_name = \"slow\"\n", conn)
-			if err := tf.WriteBackendFile(backendFile, []byte(content)); err != nil {
-				t.Fatal(err)
-			}
-			r := newRunner(t, bin)
-			r.Grace = time.Minute // a kill would show as a run this long
-
-			ctx, cancel := context.WithCancelCause(t.Context())
-			watch := &signalWatch{marker: "Executing:", seen: make(chan struct{})}
-			started := map[string]bool{}
-			var mu sync.Mutex
-			go func() {
-				select {
-				case <-watch.seen: // the provisioner's sleep is running
-					cancel(fmt.Errorf("interrupt signal"))
-				case <-time.After(2 * time.Minute):
-					t.Error("the provisioner never started")
-					cancel(fmt.Errorf("test timeout"))
-				}
-			}()
-			g := scheduler.Deps{Order: []string{"slow", "after"}, After: map[string][]string{"after": {"slow"}}}
-			opts := scheduler.Options{Parallel: 2, Logs: scheduler.LogFiles(p.logPath)}
-			var cancelled time.Time
-			rs, err := scheduler.Run(ctx, g, opts, func(ctx context.Context, name string, out io.Writer) (struct{}, error) {
-				mu.Lock()
-				started[name] = true
-				mu.Unlock()
-				s := p.stack(name, backendFile)
-				s.Out = io.MultiWriter(out, watch)
-				if err := r.Init(ctx, s); err != nil {
-					return struct{}{}, err
-				}
-				err := r.Apply(ctx, s, "")
-				cancelled = time.Now()
-				return struct{}{}, err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			log, _ := os.ReadFile(p.logPath("slow"))
-			if rs[0].Status != scheduler.Interrupted || rs[1].Status != scheduler.NotStarted {
-				t.Fatalf("slow %v (%v), after %v; want interrupted and not started\n%s", rs[0].Status, rs[0].Err, rs[1].Status, log)
-			}
-			if started["after"] {
-				t.Error("the dependent stack started")
-			}
-			if n := bytes.Count(log, []byte("Interrupt received")); n != 1 {
-				t.Errorf("terraform saw %d interrupts, want 1:\n%s", n, log)
-			}
-			if bytes.Contains(log, []byte("Two interrupts received")) {
-				t.Errorf("terraform got a second interrupt:\n%s", log)
-			}
-			if d := cancelled.Sub(rs[0].Start); d > 50*time.Second {
-				t.Errorf("the apply took %v: it was killed, not stopped by its interrupt", d)
-			}
-
-			var locks int
-			err = openDB(t, conn).QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
-				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&locks)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if locks != 0 {
-				t.Errorf("%d advisory locks left in the state database", locks)
-			}
-			// With -lock-timeout=0s a held lock fails the apply at once.
-			var out bytes.Buffer
-			s := p.stack("slow", backendFile)
-			s.Out = &out
-			if err := r.Apply(t.Context(), s, "", "-var=sleep=0"); err != nil {
-				t.Errorf("second apply: %v\n%s", err, out.String())
 			}
 		})
 	}
