@@ -37,10 +37,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// slowProject writes the two stacks and the slow stack's backend file.
-func slowProject(t *testing.T, conn string) (project, string) {
+// slowProject writes the two stacks and the slow stack's backend file in a
+// database of its own, and returns a runner of binName for them.
+func slowProject(t *testing.T, binName string) (r *tf.Runner, p project, backendFile, conn string) {
 	t.Helper()
-	p := project{root: t.TempDir()}
+	r = newRunner(t, requireBinary(t, binName))
+	r.Grace = time.Minute // a kill would show as a run this long
+	conn = newDatabase(t)
+	p = project{root: t.TempDir()}
 	p.work = filepath.Join(p.root, ".tmci", "pr-1")
 	writeFiles(t, p.root, map[string]string{
 		"stacks/slow/main.tf": `
@@ -53,18 +57,18 @@ variable "sleep" {
 }
 resource "terraform_data" "slow" {
   provisioner "local-exec" {
-    command = "sleep ${var.sleep}"
+    command = "echo $((6*7))-asleep; sleep ${var.sleep}"
   }
 }
 `,
 		"stacks/after/main.tf": "resource \"terraform_data\" \"x\" {}\n",
 	})
-	backendFile := filepath.Join(p.work, "backend", "slow.tfbackend")
+	backendFile = filepath.Join(p.work, "backend", "slow.tfbackend")
 	content := fmt.Sprintf("conn_str = %q\nschema_name = \"slow\"\n", conn)
 	if err := tf.WriteBackendFile(backendFile, []byte(content)); err != nil {
 		t.Fatal(err)
 	}
-	return p, backendFile
+	return r, p, backendFile, conn
 }
 
 // applyBoth applies slow then after under the scheduler, as tmci apply
@@ -145,20 +149,19 @@ func (w *signalWatch) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// provisionerMarker is what terraform and tofu print when local-exec
-// starts its command.
-const provisionerMarker = "Executing:"
+// provisionerMarker is what the slow stack's provisioner prints once its
+// shell runs. The interrupt must come after it: terraform prints its own
+// "Executing:" line before it starts the shell, and a SIGINT that arrives
+// while terraform forks is sometimes counted twice (with one signal sent,
+// terraform and tofu then report "Two interrupts received").
+const provisionerMarker = "42-asleep"
 
 // TestInterruptReleasesLock cancels the run's context, as the first signal
 // does in tmci.
 func TestInterruptReleasesLock(t *testing.T) {
 	for _, binName := range binaries {
 		t.Run(binName, func(t *testing.T) {
-			bin := requireBinary(t, binName)
-			conn := newDatabase(t)
-			p, backendFile := slowProject(t, conn)
-			r := newRunner(t, bin)
-			r.Grace = time.Minute // a kill would show as a run this long
+			r, p, backendFile, conn := slowProject(t, binName)
 
 			ctx, cancel := context.WithCancelCause(t.Context())
 			watch := &signalWatch{marker: provisionerMarker, seen: make(chan struct{})}
@@ -194,10 +197,8 @@ func TestInterruptReleasesLock(t *testing.T) {
 func TestCtrlC(t *testing.T) {
 	for _, binName := range binaries {
 		t.Run(binName, func(t *testing.T) {
-			bin := requireBinary(t, binName)
-			conn := newDatabase(t)
-			p, backendFile := slowProject(t, conn)
-			r := newRunner(t, bin)
+			r, p, backendFile, conn := slowProject(t, binName)
+			bin := r.Bin
 
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(r.Env, helperEnv+"=1", "HELPER_BIN="+bin, "HELPER_ROOT="+p.root,
