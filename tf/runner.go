@@ -32,6 +32,9 @@ type Runner struct {
 	// Grace is how long a command may run after its single SIGINT before
 	// it is killed; zero means DefaultGrace.
 	Grace time.Duration
+	// NoColor adds -no-color to every terraform command, for output read
+	// from log files and CI consoles rather than a terminal.
+	NoColor bool
 	// Logger receives each command line at debug level; nil means none.
 	Logger *slog.Logger
 
@@ -78,7 +81,7 @@ func (r *Runner) Init(ctx context.Context, s Stack, extra ...string) error {
 		r.initMu.Lock()
 		defer r.initMu.Unlock()
 	}
-	return r.terraform(ctx, s, s.Out, args)
+	return r.terraform(ctx, s, s.Out, s.Out, args)
 }
 
 // Plan runs `plan -input=false -detailed-exitcode -out=PLANFILE` and
@@ -95,7 +98,7 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, extra ...st
 		return false, fmt.Errorf("create the plan directory: %w", err)
 	}
 	args := append([]string{"plan", "-input=false", "-detailed-exitcode", r.lockTimeout(), "-out=" + file}, extra...)
-	err = r.terraform(ctx, s, s.Out, args)
+	err = r.terraform(ctx, s, s.Out, s.Out, args)
 	if code, ok := exitCode(err); ok && code == 2 {
 		return true, nil
 	}
@@ -109,7 +112,7 @@ func (r *Runner) Show(ctx context.Context, s Stack, planFile string) (Summary, e
 		return Summary{}, err
 	}
 	var stdout bytes.Buffer
-	if err := r.run(ctx, s, &stdout, s.Out, r.Bin, []string{"show", "-json", file}); err != nil {
+	if err := r.terraform(ctx, s, &stdout, s.Out, []string{"show", "-json", file}); err != nil {
 		return Summary{}, err
 	}
 	sum, err := ParsePlan(stdout.Bytes())
@@ -125,19 +128,19 @@ func (r *Runner) Apply(ctx context.Context, s Stack, planFile string, extra ...s
 	args := []string{"apply", "-input=false", r.lockTimeout()}
 	if planFile == "" {
 		args = append(args, "-auto-approve")
-		return r.terraform(ctx, s, s.Out, append(args, extra...))
+		return r.terraform(ctx, s, s.Out, s.Out, append(args, extra...))
 	}
 	file, err := filepath.Abs(planFile)
 	if err != nil {
 		return err
 	}
-	return r.terraform(ctx, s, s.Out, append(append(args, extra...), file))
+	return r.terraform(ctx, s, s.Out, s.Out, append(append(args, extra...), file))
 }
 
 // Destroy runs `destroy -input=false -auto-approve`.
 func (r *Runner) Destroy(ctx context.Context, s Stack, extra ...string) error {
 	args := append([]string{"destroy", "-input=false", "-auto-approve", r.lockTimeout()}, extra...)
-	return r.terraform(ctx, s, s.Out, args)
+	return r.terraform(ctx, s, s.Out, s.Out, args)
 }
 
 // Exec runs any command in the stack with the same environment and
@@ -192,8 +195,12 @@ func (r *Runner) lockTimeout() string {
 	return fmt.Sprintf("-lock-timeout=%s", r.LockTimeout)
 }
 
-func (r *Runner) terraform(ctx context.Context, s Stack, out io.Writer, args []string) error {
-	return r.run(ctx, s, out, out, r.Bin, args)
+// terraform runs the subcommand args[0] of the binary.
+func (r *Runner) terraform(ctx context.Context, s Stack, stdout, stderr io.Writer, args []string) error {
+	if r.NoColor {
+		args = append([]string{args[0], "-no-color"}, args[1:]...)
+	}
+	return r.run(ctx, s, stdout, stderr, r.Bin, args)
 }
 
 // run starts name in its own process group in s.Dir and waits for it. When

@@ -258,6 +258,7 @@ resource "terraform_data" "repl" {
 }
 `})
 			r := newRunner(t, bin)
+			r.NoColor = true
 			if err := r.Init(t.Context(), s); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
@@ -297,6 +298,9 @@ resource "terraform_data" "new" {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+			if strings.Contains(out.String(), "\x1b[") {
+				t.Errorf("output has colours despite NoColor:\n%q", out.String())
 			}
 		})
 	}
