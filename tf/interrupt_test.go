@@ -1,3 +1,5 @@
+//go:build unix
+
 package tf_test
 
 import (
