@@ -1,0 +1,30 @@
+//go:build unix
+
+package tf
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// ownProcessGroup puts the command in a process group of its own, so that
+// a terminal's Ctrl-C reaches only tmci, and makes cancellation send one
+// SIGINT to the whole group (terraform, its providers and provisioners).
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		if errors.Is(err, syscall.ESRCH) {
+			return os.ErrProcessDone
+		}
+		return err
+	}
+}
+
+// killProcessGroup kills what is left of an interrupted command's group,
+// such as a provisioner's child that ignored the interrupt.
+func killProcessGroup(cmd *exec.Cmd) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}

@@ -1,0 +1,285 @@
+package tf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultGrace is how long an interrupted command may take to release its
+// state lock and exit before it is killed.
+const DefaultGrace = 30 * time.Second
+
+// Runner runs terraform (or tofu) commands. It is safe for concurrent use
+// by many stacks; it must not be copied after first use.
+type Runner struct {
+	// Bin is the terraform or tofu binary (see FindBinary).
+	Bin string
+	// Env is the base environment of every command, e.g. os.Environ().
+	Env []string
+	// LockTimeout is passed as -lock-timeout; zero means terraform's
+	// default of not waiting.
+	LockTimeout time.Duration
+	// Grace is how long a command may run after its single SIGINT before
+	// it is killed; zero means DefaultGrace.
+	Grace time.Duration
+	// NoColor adds -no-color to every terraform command, for output read
+	// from log files and CI consoles rather than a terminal.
+	NoColor bool
+	// Logger receives each command line at debug level; nil means none.
+	Logger *slog.Logger
+
+	// initMu serialises init while a plugin cache is shared: terraform
+	// does not lock TF_PLUGIN_CACHE_DIR, and two inits filling it at once
+	// can leave a package that fails its checksum.
+	initMu sync.Mutex
+}
+
+// Stack says where and how the commands of one (stack, environment) run.
+type Stack struct {
+	// Dir is the stack directory, the working directory of every command.
+	Dir string
+	// DataDir is TF_DATA_DIR, unique per (stack, environment) so that
+	// environments never share an initialised backend. It is created
+	// private (0700) if missing: terraform stores the backend
+	// configuration, secrets included, in it.
+	DataDir string
+	// BackendFile, if set, is passed to init as -backend-config (see
+	// WriteBackendFile); it keeps secrets out of argv.
+	BackendFile string
+	// Env is added after the runner's environment and the variables the
+	// runner sets, so it wins over both.
+	Env []string
+	// Out receives the standard output and error of every command.
+	Out io.Writer
+}
+
+// Init runs `init -input=false -reconfigure [-backend-config=FILE]`.
+// -reconfigure lets a data directory follow a changed backend file without
+// prompting for state migration. While TF_PLUGIN_CACHE_DIR is set, inits
+// of this runner run one at a time.
+func (r *Runner) Init(ctx context.Context, s Stack, extra ...string) error {
+	args := []string{"init", "-input=false", "-reconfigure", r.lockTimeout()}
+	if s.BackendFile != "" {
+		file, err := filepath.Abs(s.BackendFile)
+		if err != nil {
+			return err
+		}
+		args = append(args, "-backend-config="+file)
+	}
+	args = append(args, extra...)
+	if r.sharesPluginCache(s) {
+		r.initMu.Lock()
+		defer r.initMu.Unlock()
+	}
+	return r.terraform(ctx, s, s.Out, s.Out, args)
+}
+
+// Plan runs `plan -input=false -detailed-exitcode -out=PLANFILE` and
+// reports whether the plan has changes (exit status 2, which is not a
+// failure).
+func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, extra ...string) (changes bool, err error) {
+	file, err := filepath.Abs(planFile)
+	if err != nil {
+		return false, err
+	}
+	// A plan file holds the merged backend configuration, secrets
+	// included: its directory is private.
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return false, fmt.Errorf("create the plan directory: %w", err)
+	}
+	args := append([]string{"plan", "-input=false", "-detailed-exitcode", r.lockTimeout(), "-out=" + file}, extra...)
+	err = r.terraform(ctx, s, s.Out, s.Out, args)
+	if code, ok := exitCode(err); ok && code == 2 {
+		return true, nil
+	}
+	return false, err
+}
+
+// Show runs `show -json PLANFILE` and summarises the plan.
+func (r *Runner) Show(ctx context.Context, s Stack, planFile string) (Summary, error) {
+	file, err := filepath.Abs(planFile)
+	if err != nil {
+		return Summary{}, err
+	}
+	var stdout bytes.Buffer
+	if err := r.terraform(ctx, s, &stdout, s.Out, []string{"show", "-json", file}); err != nil {
+		return Summary{}, err
+	}
+	sum, err := ParsePlan(stdout.Bytes())
+	if err != nil {
+		return Summary{}, fmt.Errorf("read the plan %s: %w", planFile, err)
+	}
+	return sum, nil
+}
+
+// Apply applies the saved plan planFile, or, when planFile is empty, plans
+// and applies at once with -auto-approve.
+func (r *Runner) Apply(ctx context.Context, s Stack, planFile string, extra ...string) error {
+	args := []string{"apply", "-input=false", r.lockTimeout()}
+	if planFile == "" {
+		args = append(args, "-auto-approve")
+		return r.terraform(ctx, s, s.Out, s.Out, append(args, extra...))
+	}
+	file, err := filepath.Abs(planFile)
+	if err != nil {
+		return err
+	}
+	return r.terraform(ctx, s, s.Out, s.Out, append(append(args, extra...), file))
+}
+
+// Destroy runs `destroy -input=false -auto-approve`.
+func (r *Runner) Destroy(ctx context.Context, s Stack, extra ...string) error {
+	args := append([]string{"destroy", "-input=false", "-auto-approve", r.lockTimeout()}, extra...)
+	return r.terraform(ctx, s, s.Out, s.Out, args)
+}
+
+// Exec runs any command in the stack with the same environment and
+// interruption as terraform gets; for `tmci run`.
+func (r *Runner) Exec(ctx context.Context, s Stack, argv []string) error {
+	if len(argv) == 0 {
+		return errors.New("no command to run")
+	}
+	return r.run(ctx, s, s.Out, s.Out, argv[0], argv[1:])
+}
+
+// Environ returns the environment of every command run in s: the runner's,
+// then TF_IN_AUTOMATION=1, TF_INPUT=0 and TF_DATA_DIR, then the stack's.
+// os/exec keeps the last of duplicate keys, so later entries win.
+func (r *Runner) Environ(s Stack) ([]string, error) {
+	env := append([]string{}, r.Env...)
+	env = append(env, "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	if s.DataDir != "" {
+		dir, err := filepath.Abs(s.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, "TF_DATA_DIR="+dir)
+	}
+	return append(env, s.Env...), nil
+}
+
+// InitArgsEnv returns the TF_CLI_ARGS_init variable that makes a plain
+// `terraform init`, run by a user's command under tmci run or tmci exec,
+// use the backend file with -reconfigure. The path is quoted for the shell
+// word splitting terraform applies to the variable.
+func InitArgsEnv(backendFile string) (string, error) {
+	file, err := filepath.Abs(backendFile)
+	if err != nil {
+		return "", err
+	}
+	quoted := "'" + strings.ReplaceAll(file, "'", `'\''`) + "'"
+	return "TF_CLI_ARGS_init=-reconfigure -backend-config=" + quoted, nil
+}
+
+func (r *Runner) sharesPluginCache(s Stack) bool {
+	env, _ := r.Environ(s)
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "TF_PLUGIN_CACHE_DIR="); ok {
+			return v != ""
+		}
+	}
+	return false
+}
+
+func (r *Runner) lockTimeout() string {
+	return fmt.Sprintf("-lock-timeout=%s", r.LockTimeout)
+}
+
+// terraform runs the subcommand args[0] of the binary.
+func (r *Runner) terraform(ctx context.Context, s Stack, stdout, stderr io.Writer, args []string) error {
+	if r.NoColor {
+		args = append([]string{args[0], "-no-color"}, args[1:]...)
+	}
+	return r.run(ctx, s, stdout, stderr, r.Bin, args)
+}
+
+// run starts name in its own process group in s.Dir and waits for it. When
+// ctx is cancelled the group gets exactly one SIGINT (os/exec calls Cancel
+// once), so terraform stops gracefully and releases its state lock; after
+// the grace period the command is killed, and so is anything left in its
+// group.
+func (r *Runner) run(ctx context.Context, s Stack, stdout, stderr io.Writer, name string, args []string) error {
+	env, err := r.Environ(s)
+	if err != nil {
+		return err
+	}
+	if s.DataDir != "" {
+		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create the data directory of %s: %w", s.Dir, err)
+		}
+	}
+	if r.Logger != nil {
+		r.Logger.DebugContext(ctx, "run", "dir", s.Dir, "cmd", append([]string{name}, args...))
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = s.Dir
+	cmd.Env = env
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	cmd.WaitDelay = r.Grace
+	if cmd.WaitDelay <= 0 {
+		cmd.WaitDelay = DefaultGrace
+	}
+	ownProcessGroup(cmd)
+	err = cmd.Run()
+	if ctx.Err() != nil && cmd.Process != nil {
+		killProcessGroup(cmd)
+	}
+	if err != nil {
+		verb := filepath.Base(name)
+		if name == r.Bin && len(args) > 0 {
+			verb += " " + args[0]
+		}
+		return fmt.Errorf("%s in %s: %w", verb, s.Dir, err)
+	}
+	return nil
+}
+
+// exitCode returns the exit status of a command that ran and exited.
+func exitCode(err error) (int, bool) {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.Exited() {
+		return ee.ExitCode(), true
+	}
+	return 0, false
+}
+
+// WriteBackendFile writes the backend configuration content to path with
+// mode 0600, atomically: a reader sees the old file or the new one, never
+// a partial write, and the secrets it may hold are never world-readable.
+func WriteBackendFile(path string, content []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the directory of the backend file: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".backend-*")
+	if err != nil {
+		return fmt.Errorf("write the backend file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write the backend file: %w", err)
+	}
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write the backend file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write the backend file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write the backend file: %w", err)
+	}
+	return nil
+}
