@@ -1,0 +1,195 @@
+package ci
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tmci/tmci/tf"
+)
+
+// ReportSchemaVersion is the version of the report.json schema. Within a
+// version fields are only ever added; readers must ignore unknown ones.
+const ReportSchemaVersion = 1
+
+// Report is what one tmci run did: the single source of report.json,
+// summary.md, comment.md, gitlab-terraform.json and junit.xml. docs/
+// report-json.md documents its JSON form.
+type Report struct {
+	SchemaVersion int    `json:"schema_version"`
+	TmciVersion   string `json:"tmci_version"`
+	// Command is plan, apply, destroy, init, run or drift.
+	Command     string  `json:"command"`
+	Environment string  `json:"environment"`
+	Binary      *Binary `json:"binary,omitempty"`
+	// Base is the change base commit when the run selected --changed.
+	Base        string    `json:"base,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at"`
+	DurationMS  int64     `json:"duration_ms"`
+	ExitCode    int       `json:"exit_code"`
+	Interrupted bool      `json:"interrupted"`
+	// Totals is computed from Stacks by Finish.
+	Totals Totals `json:"totals"`
+	// Stacks holds every selected stack, in run order.
+	Stacks []StackReport `json:"stacks"`
+}
+
+// Binary is the terraform or tofu binary a run used.
+type Binary struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// Stack statuses, as the scheduler names them in JSON.
+const (
+	StatusSucceeded   = "succeeded"
+	StatusFailed      = "failed"
+	StatusSkipped     = "skipped"
+	StatusInterrupted = "interrupted"
+	StatusNotStarted  = "not_started"
+)
+
+// StackReport is one stack's part of a run.
+type StackReport struct {
+	// Path is the project path ("/stacks/app").
+	Path string `json:"path"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+	// DependsOn lists the selected stacks that ran before this one.
+	DependsOn []string `json:"depends_on"`
+	// Status is one of the Status constants.
+	Status string `json:"status"`
+	// Error says why the stack failed or was not run.
+	Error string `json:"error,omitempty"`
+	// FailedDependencies names the failed stacks that caused a skip.
+	FailedDependencies []string   `json:"failed_dependencies,omitempty"`
+	StartedAt          *time.Time `json:"started_at,omitempty"`
+	EndedAt            *time.Time `json:"ended_at,omitempty"`
+	DurationMS         int64      `json:"duration_ms"`
+	// Log is the path of the stack's complete log, relative to the
+	// project root.
+	Log string `json:"log,omitempty"`
+	// Plan is set for stacks that planned (plan, apply, destroy, drift).
+	Plan *PlanReport `json:"plan,omitempty"`
+	// Backend names the state object, never a secret.
+	Backend *BackendReport `json:"backend,omitempty"`
+}
+
+// PlanReport is a stack's plan outcome.
+type PlanReport struct {
+	// File is the saved plan, relative to the project root.
+	File    string     `json:"file,omitempty"`
+	Changes bool       `json:"changes"`
+	Summary tf.Summary `json:"summary"`
+	// Excerpt is the human-readable plan output, possibly cut, for
+	// summaries and comments. It is not part of report.json.
+	Excerpt string `json:"-"`
+}
+
+// BackendReport identifies a stack's state object: the backend type and
+// its identity attributes, with secret values already redacted.
+type BackendReport struct {
+	Type     string            `json:"type"`
+	Identity map[string]string `json:"identity"`
+}
+
+// Totals counts the stacks of a run by status, and their planned changes.
+type Totals struct {
+	Stacks      int `json:"stacks"`
+	Succeeded   int `json:"succeeded"`
+	Failed      int `json:"failed"`
+	Skipped     int `json:"skipped"`
+	Interrupted int `json:"interrupted"`
+	NotStarted  int `json:"not_started"`
+	WithChanges int `json:"with_changes"`
+	Create      int `json:"create"`
+	Update      int `json:"update"`
+	Delete      int `json:"delete"`
+	Replace     int `json:"replace"`
+	Forget      int `json:"forget"`
+	Drift       int `json:"drift"`
+}
+
+// Finish sets the schema version, the end time, the duration and the
+// totals from the stacks.
+func (r *Report) Finish(end time.Time) {
+	r.SchemaVersion = ReportSchemaVersion
+	r.EndedAt = end
+	r.DurationMS = end.Sub(r.StartedAt).Milliseconds()
+	t := Totals{Stacks: len(r.Stacks)}
+	for i := range r.Stacks {
+		s := &r.Stacks[i]
+		if s.DependsOn == nil {
+			s.DependsOn = []string{}
+		}
+		switch s.Status {
+		case StatusSucceeded:
+			t.Succeeded++
+		case StatusFailed:
+			t.Failed++
+		case StatusSkipped:
+			t.Skipped++
+		case StatusInterrupted:
+			t.Interrupted++
+		default:
+			t.NotStarted++
+		}
+		if s.Plan == nil {
+			continue
+		}
+		if s.Plan.Changes {
+			t.WithChanges++
+		}
+		sum := s.Plan.Summary
+		t.Create += sum.Create
+		t.Update += sum.Update
+		t.Delete += sum.Delete
+		t.Replace += sum.Replace
+		t.Forget += sum.Forget
+		t.Drift += sum.Drift
+	}
+	if r.Stacks == nil {
+		r.Stacks = []StackReport{}
+	}
+	r.Totals = t
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so readers never see a partial file.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WriteJSON writes the report as indented JSON to path, atomically.
+func (r *Report) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the report: %w", err)
+	}
+	if err := WriteFileAtomic(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
