@@ -405,7 +405,7 @@ func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.D
 		if root != "env" && root != "environment" {
 			continue
 		}
-		name, ok := stepName(tr)
+		name, ok := project.TraversalStep(tr)
 		if !ok {
 			if root == "environment" && withAttrs {
 				// The whole object: evaluate every attribute.
@@ -550,22 +550,6 @@ func (ev *evaluator) envAttr(n string) (cty.Value, hcl.Diagnostics) {
 	}
 	ev.envAttrs[n], ev.envDiags[n] = v, d
 	return v, d
-}
-
-// stepName returns the name a traversal takes from its root (x.a or x["a"]).
-func stepName(tr hcl.Traversal) (string, bool) {
-	if len(tr) < 2 {
-		return "", false
-	}
-	switch step := tr[1].(type) {
-	case hcl.TraverseAttr:
-		return step.Name, true
-	case hcl.TraverseIndex:
-		if step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull() {
-			return step.Key.AsString(), true
-		}
-	}
-	return "", false
 }
 
 // ranges is a set of source ranges.

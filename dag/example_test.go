@@ -6,10 +6,10 @@ import (
 	"github.com/tmci/tmci/dag"
 )
 
-// A scheduler loop: take the ready stacks, run them, report each result.
-// Here /net fails, so /app, which waits for it, is skipped while /dns,
-// which does not, still runs.
-func ExampleGraph_Walk() {
+// Ordering three stacks: /app runs after /net and /dns. Order and Waves
+// come from Terramate's algorithm; Predecessors is what a scheduler waits
+// for before starting a stack.
+func ExampleIndex_Build() {
 	x, _ := dag.NewIndex([]dag.Stack{
 		{Path: "/net"},
 		{Path: "/dns"},
@@ -19,21 +19,11 @@ func ExampleGraph_Walk() {
 	if diags.HasErrors() {
 		panic(diags)
 	}
-	fmt.Println("order:", g.Order(), "waves:", g.Waves())
-	w := g.Walk()
-	for w.Remaining() > 0 {
-		for _, p := range w.Ready() {
-			if p == "/net" {
-				skipped, _ := w.Fail(p)
-				fmt.Println("failed", p, "skipped", skipped)
-				continue
-			}
-			fmt.Println("ran", p)
-			_ = w.Done(p)
-		}
-	}
+	fmt.Println("order:", g.Order())
+	fmt.Println("waves:", g.Waves())
+	fmt.Println("/app waits for:", g.Predecessors("/app"))
 	// Output:
-	// order: [/dns /net /app] waves: [[/dns /net] [/app]]
-	// ran /dns
-	// failed /net skipped [/app]
+	// order: [/dns /net /app]
+	// waves: [[/dns /net] [/app]]
+	// /app waits for: [/dns /net]
 }

@@ -65,7 +65,7 @@ type edge struct {
 // Graph is the ordering graph of one selection: the selected stacks, the
 // stacks pulled in through after and before, and the edges among them.
 // Nodes are numbered in path order. A Graph is immutable after Build and
-// safe for concurrent use; Walk gives each caller its own Walker.
+// safe for concurrent use. The scheduler walks it through Predecessors.
 type Graph struct {
 	x        *Index
 	nodes    []int32 // stack indices, ascending

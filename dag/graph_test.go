@@ -288,6 +288,26 @@ An arrow points from a stack to one that must run after it. Remove one of these 
 	}
 }
 
+// walkGraph: /net -> /db -> (/hidden, unselected) -> /app -> /app/worker,
+// /dns -> /app, and /lone on its own.
+func walkGraph(t *testing.T) *Graph {
+	t.Helper()
+	stacks := []Stack{
+		stack("/net"),
+		stack("/dns"),
+		stack("/db", after("/net")),
+		stack("/hidden", after("/db")),
+		stack("/app", after("/hidden", "/dns")),
+		stack("/app/worker"),
+		stack("/lone"),
+	}
+	g, diags := build(t, stacks, []string{"/net", "/dns", "/db", "/app", "/app/worker", "/lone"})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return g
+}
+
 func TestWaves(t *testing.T) {
 	g := walkGraph(t)
 	want := [][]string{{"/dns", "/lone", "/net"}, {"/db"}, {"/app"}, {"/app/worker"}}

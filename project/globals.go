@@ -219,7 +219,7 @@ func (sc *Scope) deps(expr hcl.Expression) (map[string]cty.Value, []undefinedRef
 			continue
 		}
 		var names []string
-		if name, ok := stepName(tr); ok {
+		if name, ok := TraversalStep(tr); ok {
 			names = []string{name}
 		} else {
 			names = sc.names
@@ -244,8 +244,9 @@ func (sc *Scope) deps(expr hcl.Expression) (map[string]cty.Value, []undefinedRef
 	return vals, undefined, diags
 }
 
-// stepName returns the global a traversal names (global.a or global["a"]).
-func stepName(tr hcl.Traversal) (string, bool) {
+// TraversalStep returns the name a traversal takes from its root: "a" for
+// global.a and global["a"]. ok is false for a bare root or a computed key.
+func TraversalStep(tr hcl.Traversal) (string, bool) {
 	if len(tr) < 2 {
 		return "", false
 	}
