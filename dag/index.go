@@ -283,7 +283,15 @@ func (r *resolver) resolve(out []target, i int32, k refKind) []target {
 			lo, hi := r.x.subtree(dir)
 			matched = add(lo, hi, e)
 		} else {
-			r.warn(s, k, fmt.Sprintf("The %s entry %q of stack %s leaves the project root, so it orders nothing. Fix the path or remove the entry.", refNames[k], ref, s.Path))
+			// Unlike a reference that matches nothing, which a moved stack
+			// can leave behind, one that climbs out of the repository is
+			// always a mistake.
+			r.diags = append(r.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Reference outside the project",
+				Detail:   fmt.Sprintf("The %s entry %q of stack %s leaves the project root. Reference stacks inside the repository: an absolute path starts at the root, a relative one at the stack.", refNames[k], ref, s.Path),
+				Subject:  subject(s.refs(k).Range),
+			})
 			continue
 		}
 		if matched == 0 {

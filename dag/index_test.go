@@ -92,7 +92,12 @@ func TestWarnings(t *testing.T) {
 	}
 	var got []warning
 	for _, d := range diags {
-		if d.Severity != hcl.DiagWarning {
+		if want := hcl.DiagWarning; d.Summary == "Reference outside the project" {
+			want = hcl.DiagError
+			if d.Severity != want {
+				t.Errorf("%s: severity %v, want an error", d.Summary, d.Severity)
+			}
+		} else if d.Severity != want {
 			t.Errorf("%s: severity %v, want a warning", d.Summary, d.Severity)
 		}
 		got = append(got, warning{d.Summary, d.Detail, d.Subject.Start.Line})
@@ -101,7 +106,7 @@ func TestWarnings(t *testing.T) {
 		{"Reference matches no stack", `The after entry "/nope" of stack /a matches no stack, so it orders nothing. Fix the path or remove the entry.`, 2},
 		{"Reference matches no stack", `The before entry "tag:missing" of stack /a matches no stack, so it orders nothing. Fix the tag query or remove the entry.`, 3},
 		{"Reference matches no stack", `The before entry "tag:" of stack /a matches no stack, so it orders nothing. Fix the tag query or remove the entry.`, 3},
-		{"Reference matches no stack", `The wants entry "../../up" of stack /a leaves the project root, so it orders nothing. Fix the path or remove the entry.`, 4},
+		{"Reference outside the project", `The wants entry "../../up" of stack /a leaves the project root. Reference stacks inside the repository: an absolute path starts at the root, a relative one at the stack.`, 4},
 		{"Reference matches no stack", `The wanted_by entry "gone" of stack /b matches no stack, so it selects nothing. Fix the path or remove the entry.`, 5},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

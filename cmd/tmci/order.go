@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -95,7 +97,16 @@ func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, bool) {
 		pick("--stack", ref)
 	}
 	if s.stacksFrom != "" {
-		data, err := os.ReadFile(s.stacksFrom)
+		// Like every relative path on the command line, the file is
+		// relative to the working directory, which -C sets.
+		from := s.stacksFrom
+		if !filepath.IsAbs(from) {
+			from = filepath.Join(a.wd, from)
+		}
+		data, err := os.ReadFile(from)
+		if pe, ok := err.(*fs.PathError); ok {
+			pe.Path = s.stacksFrom // name the file as the user did
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "tmci: --stacks-from: %v\n", err)
 			return nil, false
@@ -130,11 +141,15 @@ func (a *app) stackAt(p *project.Project, ref string) *project.Stack {
 }
 
 // grow indexes the project's stack references (printing their warnings)
-// and adds to stacks what they imply: their wants closure and, with
+// and adds to stacks what they imply; it fails on a reference that
+// leaves the root: their wants closure and, with
 // --with-dependents, their dependents. The result is in path order.
 func (s *selection) grow(a *app, p *project.Project, stacks []*project.Stack) (*dag.Index, []*project.Stack, bool) {
 	x, diags := dag.NewIndex(dagStacks(p))
 	a.printDiags(p, diags)
+	if diags.HasErrors() {
+		return nil, nil, false
+	}
 	base := make([]string, len(stacks))
 	for i, st := range stacks {
 		base[i] = st.Path
