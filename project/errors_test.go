@@ -148,3 +148,35 @@ func TestBadFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckGlobals folds a broken global shared by many stacks into one
+// diagnostic that counts them.
+func TestCheckGlobals(t *testing.T) {
+	p := load(t, `
+-- globals.tm --
+globals {
+  a = global.missing
+  ok = 1
+}
+-- s1/stack.tm --
+stack {}
+-- s2/stack.tm --
+stack {}
+-- s3/stack.tm --
+stack {}
+globals {
+  b = global.c
+  c = global.b
+}
+`)
+	got := errorLines(p.CheckGlobals())
+	want := []string{"globals.tm:2: Undefined global", "s3/stack.tm:4: Cycle between globals"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, d := range p.CheckGlobals() {
+		if d.Summary == "Undefined global" && !strings.Contains(d.Detail, "The same holds for 2 more stacks.") {
+			t.Errorf("detail does not count the other stacks: %s", d.Detail)
+		}
+	}
+}

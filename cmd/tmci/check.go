@@ -23,6 +23,14 @@ func (a *app) cmdCheck(args []string) int {
 	if p == nil {
 		return exitFailure
 	}
+	// Globals a template does not read still break generate_* and
+	// terramate run: check them all.
+	if diags := p.CheckGlobals(); diags.HasErrors() {
+		a.printDiags(p, diags)
+		n := errorCount(diags)
+		fmt.Fprintf(a.stderr, "tmci check: %d %s in globals\n", n, plural(n, "error", "errors"))
+		return exitFailure
+	}
 	if len(p.TMCI.Backends) == 0 {
 		fmt.Fprintln(a.stdout, "tmci check: no tmci.hcl declares a backend; nothing to check")
 		return exitOK
