@@ -54,6 +54,7 @@ func commands() []command {
 		{"backend", "Print the resolved backend config of stacks for an environment", (*app).cmdBackend},
 		{"check", "Check that every stack's backend state is isolated", (*app).cmdCheck},
 		{"generate", "Write backend.<env>.tfbackend files into stacks (or --check them)", (*app).cmdGenerate},
+		{"matrix", "Split the selected stacks into independent CI jobs (GitHub matrix, GitLab child pipeline)", (*app).cmdMatrix},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}
 }
