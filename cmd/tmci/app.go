@@ -60,6 +60,7 @@ func commands() []command {
 		{"destroy", "Destroy the selected stacks' resources in an environment, in reverse order", (*app).cmdDestroy},
 		{"run", "Run a command in every selected stack with its backend environment", (*app).cmdRun},
 		{"exec", "Run a command in the current stack with its backend environment", (*app).cmdExec},
+		{"drift", "Plan the selected stacks with refresh and report drift (exit 2 on drift)", (*app).cmdDrift},
 		{"matrix", "Split the selected stacks into independent CI jobs (GitHub matrix, GitLab child pipeline)", (*app).cmdMatrix},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}

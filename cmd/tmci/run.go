@@ -267,6 +267,7 @@ func (a *app) prepareRun(v verb, f *runFlags, fs *pflag.FlagSet) (*plannedRun, i
 	if r.configs, r.backends, ok = a.checkBackends(r); !ok {
 		return nil, exitFailure
 	}
+	a.maskSecrets(r)
 	if r.runEnv, ok = a.evalRunEnv(p, r.stacks); !ok {
 		return nil, exitFailure
 	}
@@ -439,7 +440,7 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 		return nil, err
 	}
 	switch r.verb {
-	case verbPlan:
+	case verbPlan, verbDrift:
 		return r.plan(ctx, st, path)
 	case verbApply:
 		return r.apply(ctx, st, path)
@@ -458,12 +459,16 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 // everywhere, and skipping show saves a third terraform process per stack.
 func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.PlanReport, error) {
 	file := r.lay.planFile(path)
-	changes, err := r.runner.Plan(ctx, st, file, r.extra...)
+	text := &ci.PlanText{}
+	planSt := st
+	planSt.Out = io.MultiWriter(st.Out, text)
+	changes, err := r.runner.Plan(ctx, planSt, file, r.extra...)
 	if err != nil {
 		return nil, err
 	}
-	rep := &ci.PlanReport{File: r.rel(file), Changes: changes}
-	if !changes {
+	rep := &ci.PlanReport{File: r.rel(file), Changes: changes, Excerpt: text.Excerpt()}
+	// Drift may show in resource_drift without a change to make.
+	if !changes && r.verb != verbDrift {
 		return rep, nil
 	}
 	if rep.Summary, err = r.runner.Show(ctx, st, file); err != nil {
@@ -509,13 +514,10 @@ func (r *plannedRun) rel(path string) string {
 // execute runs the planned run with the scheduler and reports.
 func (a *app) execute(r *plannedRun) int {
 	console := scheduler.NewConsole(a.stdout, r.mode)
-	var stop string
-	if r.ci.Provider == ci.GitHub && r.mode != scheduler.Quiet {
-		// Terraform output must not issue workflow commands.
-		stop = stopToken()
-		console.Print("::stop-commands::" + stop + "\n")
+	framer := ci.Framer{Provider: r.ci.Provider}
+	console.Frame = func(node string, st scheduler.Status) (string, string) {
+		return framer.Frame(node, st.String(), st != scheduler.Succeeded)
 	}
-	console.Frame = groupFrame(r.ci.Provider, stop)
 	logs := scheduler.LogFiles(func(node string) string { return r.lay.logFile(node) })
 	start := time.Now()
 	results, err := scheduler.Run(a.ctx, r.deps, scheduler.Options{
@@ -528,16 +530,14 @@ func (a *app) execute(r *plannedRun) int {
 			console.Print(heartbeatLine(now, running))
 		},
 	}, r.stackTask)
-	if stop != "" {
-		console.Print("::" + stop + "::\n")
-	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
 		return exitFailure
 	}
 	rep := r.report(results, start, a.ctx.Err() != nil)
 	a.printSummary(r, rep)
-	if err := writeReports(rep, r.lay.dir); err != nil {
+	a.annotateFailures(r, rep)
+	if err := writeReports(rep, r.lay.dir, a.getenv); err != nil {
 		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
 		return exitFailure
 	}
@@ -546,8 +546,12 @@ func (a *app) execute(r *plannedRun) int {
 
 // writeReports writes every report of a run into dir (<work>/<env>).
 // It is the one place where report files are added.
-func writeReports(rep *ci.Report, dir string) error {
-	return rep.WriteJSON(filepath.Join(dir, "report.json"))
+func writeReports(rep *ci.Report, dir string, getenv func(string) string) error {
+	files, err := rep.WriteAll(dir)
+	if err != nil {
+		return err
+	}
+	return ci.Publish(getenv, rep, files)
 }
 
 // exitCodeOf is the exit code of a run: 1 when a stack did not succeed,
@@ -557,6 +561,8 @@ func exitCodeOf(rep *ci.Report, detailed bool) int {
 	switch {
 	case t.Succeeded < t.Stacks:
 		return exitFailure
+	case rep.Command == string(verbDrift) && driftedStacks(rep) > 0:
+		return exitChanges
 	case detailed && t.WithChanges > 0:
 		return exitChanges
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -225,65 +223,4 @@ func heartbeatLine(now time.Time, running []scheduler.Running) string {
 		parts[i] = fmt.Sprintf("%s (%s)", r.Node, now.Sub(r.Since).Round(time.Second))
 	}
 	return "tmci: still running: " + strings.Join(parts, ", ") + "\n"
-}
-
-// groupFrame returns the Grouped-mode frame for the CI provider: a
-// collapsed group per stack on GitHub and GitLab, failures expanded, and
-// on GitHub the workflow commands of the output stopped by the token.
-func groupFrame(p ci.Provider, stop string) func(string, scheduler.Status) (string, string) {
-	plain := func(node string, s scheduler.Status) (string, string) {
-		return fmt.Sprintf("=== %s (%s)\n", node, s), ""
-	}
-	switch p {
-	case ci.GitHub:
-		return func(node string, s scheduler.Status) (string, string) {
-			title := fmt.Sprintf("%s (%s)", node, s)
-			if s != scheduler.Succeeded {
-				return "=== " + title + "\n", ""
-			}
-			if stop == "" {
-				return "::group::" + title + "\n", "::endgroup::\n"
-			}
-			// Workflow commands are stopped for the whole run; group
-			// markers need them back for a moment.
-			return "::" + stop + "::\n::group::" + title + "\n::stop-commands::" + stop + "\n",
-				"::" + stop + "::\n::endgroup::\n::stop-commands::" + stop + "\n"
-		}
-	case ci.GitLab:
-		return func(node string, s scheduler.Status) (string, string) {
-			name := gitlabSection(node)
-			ts := time.Now().Unix()
-			collapsed := "[collapsed=true]"
-			if s != scheduler.Succeeded {
-				collapsed = ""
-			}
-			return fmt.Sprintf("\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s (%s)\n", ts, name, collapsed, node, s),
-				fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", time.Now().Unix(), name)
-		}
-	}
-	return plain
-}
-
-// gitlabSection turns a stack path into a GitLab section name
-// ([a-z0-9_.-]).
-func gitlabSection(path string) string {
-	var b strings.Builder
-	b.WriteString("tmci")
-	for _, r := range strings.ToLower(path) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
-}
-
-// stopToken returns a random token for ::stop-commands::, which output
-// cannot guess and so cannot resume workflow commands with.
-func stopToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return "tmci-" + hex.EncodeToString(b)
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/tmci/tmci/ci"
+	"github.com/tmci/tmci/project"
+)
+
+// verbDrift plans every selected stack with refresh and reports the
+// stacks whose infrastructure no longer matches their code.
+const verbDrift verb = "drift"
+
+// cmdDrift is tmci drift: a plan run (refresh on, as plan does by default)
+// whose report is read as drift. It exits 2 when a stack drifted and
+// writes drift.md, an issue body, next to the other reports.
+func (a *app) cmdDrift(args []string) int { return a.runStacks(verbDrift, args) }
+
+// driftedStacks counts the stacks of a drift run that drifted.
+func driftedStacks(rep *ci.Report) int {
+	n := 0
+	for i := range rep.Stacks {
+		if rep.Stacks[i].Status == ci.StatusSucceeded && ci.Drifted(&rep.Stacks[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// onGitHub reports whether workflow commands reach GitHub Actions.
+func (a *app) onGitHub() bool { return a.getenv("GITHUB_ACTIONS") == "true" }
+
+// githubFile names a project file (as diagnostics name it: relative to
+// the root, or absolute) relative to the workspace, as GitHub's
+// annotations want it.
+func (a *app) githubFile(p *project.Project, name string) string {
+	if p != nil && !filepath.IsAbs(name) {
+		name = filepath.Join(p.Root, filepath.FromSlash(name))
+	}
+	base := a.getenv("GITHUB_WORKSPACE")
+	if base == "" && p != nil {
+		base = p.Root
+	}
+	if rel, err := filepath.Rel(base, name); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(name)
+}
+
+// annotateDiag shows an error diagnostic on GitHub as an annotation on
+// the offending file and line.
+func (a *app) annotateDiag(p *project.Project, d *hcl.Diagnostic) {
+	if !a.onGitHub() || d.Severity != hcl.DiagError {
+		return
+	}
+	an := ci.Annotation{Title: d.Summary, Message: d.Summary}
+	if d.Detail != "" {
+		an.Message += ": " + d.Detail
+	}
+	if d.Subject != nil {
+		an.File = a.githubFile(p, d.Subject.Filename)
+		an.Line, an.Col = d.Subject.Start.Line, d.Subject.Start.Column
+	}
+	fmt.Fprint(a.stderr, an.Error())
+}
+
+// annotateFailures shows each failed or interrupted stack on GitHub as an
+// annotation on its stack block, naming its log.
+func (a *app) annotateFailures(r *plannedRun, rep *ci.Report) {
+	if !a.onGitHub() {
+		return
+	}
+	for _, s := range rep.Stacks {
+		if s.Status != ci.StatusFailed && s.Status != ci.StatusInterrupted {
+			continue
+		}
+		st := r.p.Stack(s.Path)
+		an := ci.Annotation{
+			Title:   fmt.Sprintf("tmci %s: %s %s", r.verb, s.Path, s.Status),
+			Message: s.Error,
+		}
+		if s.Log != "" {
+			an.Message += "\nlog: " + s.Log
+		}
+		if st != nil && st.DeclRange.Filename != "" {
+			an.File = a.githubFile(r.p, st.DeclRange.Filename)
+			an.Line = st.DeclRange.Start.Line
+		}
+		fmt.Fprint(a.stdout, an.Error())
+	}
+}
+
+// maskSecrets tells GitHub to hide every sensitive backend value before
+// any terraform output can show one.
+func (a *app) maskSecrets(r *plannedRun) {
+	if !a.onGitHub() {
+		return
+	}
+	var b strings.Builder
+	for _, c := range r.configs {
+		if c == nil {
+			continue
+		}
+		for _, v := range c.Attrs {
+			if v.Sensitive && v.Val.IsKnown() && !v.Val.IsNull() && v.Val.Type() == cty.String {
+				b.WriteString(ci.AddMask(v.Val.AsString()))
+			}
+		}
+	}
+	fmt.Fprint(a.stdout, b.String())
+}
