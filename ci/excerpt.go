@@ -79,3 +79,28 @@ func (p *PlanText) Excerpt() string {
 	}
 	return text
 }
+
+// tailLines and tailBytes bound a log tail: enough for terraform's error
+// box, little enough for a comment holding several failures.
+const (
+	tailLines = 40
+	tailBytes = 8 << 10
+)
+
+// TailOf returns the last lines of a log (at most tailLines lines and
+// tailBytes bytes, from a line start), where a failed command explains
+// itself.
+func TailOf(log []byte) string {
+	text := strings.TrimRight(string(log), "\n")
+	if len(text) > tailBytes {
+		text = text[len(text)-tailBytes:]
+		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
+			text = text[nl+1:]
+		}
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) > tailLines {
+		lines = lines[len(lines)-tailLines:]
+	}
+	return strings.TrimLeft(strings.Join(lines, "\n"), "\n")
+}

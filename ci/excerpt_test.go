@@ -33,3 +33,19 @@ func TestPlanTextExcerpt(t *testing.T) {
 		t.Errorf("a huge plan is kept whole or not marked cut: %d bytes", len(got))
 	}
 }
+
+func TestTailOf(t *testing.T) {
+	var b strings.Builder
+	for i := range 100 {
+		b.WriteString(strings.Repeat("x", i) + "\n")
+	}
+	got := TailOf([]byte(b.String()))
+	lines := strings.Split(got, "\n")
+	if len(lines) != tailLines || lines[len(lines)-1] != strings.Repeat("x", 99) {
+		t.Errorf("tail has %d lines ending %q", len(lines), lines[len(lines)-1])
+	}
+	long := TailOf([]byte(strings.Repeat("y", 3*tailBytes) + "\nlast\n"))
+	if long != "last" {
+		t.Errorf("a tail cut mid-line keeps a partial line: %d bytes", len(long))
+	}
+}

@@ -340,8 +340,8 @@ func excerpts(d *doc, stacks []StackReport) {
 		s := &stacks[i]
 		if s.Status == StatusFailed || s.Status == StatusInterrupted {
 			body := s.Error
-			if s.Plan != nil && s.Plan.Excerpt != "" {
-				body = s.Plan.Excerpt + "\n" + body
+			if s.LogTail != "" {
+				body = s.LogTail + "\n" + body
 			}
 			blocks = append(blocks, detail{summary: htmlCode(s.Path) + " " + s.Status, open: true, body: body, log: s.Log})
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -69,30 +70,51 @@ func (a *app) annotateDiag(p *project.Project, d *hcl.Diagnostic) {
 	fmt.Fprint(a.stderr, an.Error())
 }
 
-// annotateFailures shows each failed or interrupted stack on GitHub as an
-// annotation on its stack block, naming its log.
-func (a *app) annotateFailures(r *plannedRun, rep *ci.Report) {
-	if !a.onGitHub() {
-		return
-	}
-	for _, s := range rep.Stacks {
+// explainFailures adds to each failed or interrupted stack the end of its
+// log, where terraform says what went wrong, and on GitHub annotates its
+// stack block with the error and the log's path.
+func (a *app) explainFailures(r *plannedRun, rep *ci.Report) {
+	for i := range rep.Stacks {
+		s := &rep.Stacks[i]
 		if s.Status != ci.StatusFailed && s.Status != ci.StatusInterrupted {
 			continue
 		}
-		st := r.p.Stack(s.Path)
+		if s.Log != "" {
+			if data, err := os.ReadFile(filepath.Join(r.p.Root, filepath.FromSlash(s.Log))); err == nil {
+				s.LogTail = ci.TailOf(data)
+			}
+		}
+		if !a.onGitHub() {
+			continue
+		}
 		an := ci.Annotation{
 			Title:   fmt.Sprintf("tmci %s: %s %s", r.verb, s.Path, s.Status),
 			Message: s.Error,
 		}
+		if line := errorLine(s.LogTail); line != "" {
+			an.Message += "\n" + line
+		}
 		if s.Log != "" {
 			an.Message += "\nlog: " + s.Log
 		}
-		if st != nil && st.DeclRange.Filename != "" {
+		if st := r.p.Stack(s.Path); st != nil && st.DeclRange.Filename != "" {
 			an.File = a.githubFile(r.p, st.DeclRange.Filename)
 			an.Line = st.DeclRange.Start.Line
 		}
 		fmt.Fprint(a.stdout, an.Error())
 	}
+}
+
+// errorLine returns terraform's first "Error: ..." line in a log tail,
+// without the box drawing around it.
+func errorLine(tail string) string {
+	for _, line := range strings.Split(tail, "\n") {
+		line = strings.TrimSpace(strings.TrimLeft(line, "│╷╵ "))
+		if strings.HasPrefix(line, "Error: ") {
+			return line
+		}
+	}
+	return ""
 }
 
 // maskSecrets tells GitHub to hide every sensitive backend value before
