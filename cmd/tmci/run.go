@@ -493,6 +493,9 @@ func (r *plannedRun) apply(ctx context.Context, st tf.Stack, path string) (*ci.P
 	counts.flush()
 	rep := counts.report()
 	if file != "" {
+		if rep == nil {
+			rep = &ci.PlanReport{}
+		}
 		rep.File = r.rel(file)
 		if err == nil {
 			if rmErr := os.Remove(file); rmErr != nil {
