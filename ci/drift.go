@@ -100,7 +100,8 @@ func driftSection(s *StackReport) string {
 	}
 	if s.Plan.Excerpt != "" {
 		blk := detail{summary: "Plan", body: s.Plan.Excerpt, log: s.Log}
-		b.WriteString(blk.render(CommentLimit / 4))
+		text, _ := blk.render(CommentLimit / 4)
+		b.WriteString(text)
 	}
 	return b.String()
 }

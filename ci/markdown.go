@@ -109,6 +109,7 @@ func Comment(r *Report) []byte {
 
 func renderRun(r *Report, o mdOptions) []byte {
 	d := &doc{limit: o.limit}
+	d.b.Grow(min(o.limit, SummaryLimit))
 	d.add(o.marker)
 	d.add(fmt.Sprintf("### tmci %s · `%s`\n\n%s\n\n", r.Command, r.Environment, totalsLine(r)))
 	if len(r.Stacks) == 0 {
@@ -263,7 +264,10 @@ func code(s string) string {
 func htmlCode(s string) string { return "<code>" + html.EscapeString(s) + "</code>" }
 
 func escapeCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	if !strings.ContainsAny(s, "|\n") { // the common case, without allocating
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 }
 
 // mermaidClass is the class of a stack's node in the run graph.
@@ -359,13 +363,12 @@ func excerpts(d *doc, stacks []StackReport) {
 	}
 	shortened, omitted := 0, 0
 	for i, blk := range blocks {
-		share := d.room() / (len(blocks) - i)
-		text := blk.render(share)
+		text, cut := blk.render(d.room() / (len(blocks) - i))
 		switch {
 		case text == "":
 			omitted++
 			continue
-		case len(text) < len(blk.render(-1)):
+		case cut:
 			shortened++
 		}
 		d.add(text)
@@ -379,9 +382,12 @@ func excerpts(d *doc, stacks []StackReport) {
 }
 
 // render returns the block in at most max bytes (no limit when max < 0),
-// cutting the body at a line boundary and saying so, or "" when even a
-// minimal excerpt does not fit.
-func (blk detail) render(max int) string {
+// cutting the body at a line boundary and saying so (cut is then true),
+// or "" when even a minimal excerpt does not fit.
+func (blk detail) render(max int) (text string, cut bool) {
+	if max >= 0 && max < minExcerpt {
+		return "", false
+	}
 	open := "<details>"
 	if blk.open {
 		open = "<details open>"
@@ -391,9 +397,10 @@ func (blk detail) render(max int) string {
 	wrap := func(body, note string) string {
 		return fmt.Sprintf("%s<summary>%s</summary>\n\n%stext\n%s\n%s\n%s</details>\n\n", open, blk.summary, fence, body, fence, note)
 	}
-	full := wrap(body, "")
-	if max < 0 || len(full) <= max {
-		return full
+	// The frame around the body: tags, summary, fences and newlines.
+	frame := len(open) + len(blk.summary) + 2*len(fence) + len("<summary></summary>\n\ntext\n\n\n</details>\n\n")
+	if max < 0 || frame+len(body) <= max {
+		return wrap(body, ""), false
 	}
 	where := "the stack's log"
 	if blk.log != "" {
@@ -401,32 +408,37 @@ func (blk detail) render(max int) string {
 	}
 	total := strings.Count(body, "\n") + 1
 	note := fmt.Sprintf("\n_Cut: %s more lines in %s._\n", "0000000", where)
-	room := max - len(wrap("", note))
+	room := max - frame - len(note)
 	if room < minExcerpt {
-		return ""
+		return "", false
 	}
-	cut := body[:room]
-	if nl := strings.LastIndexByte(cut, '\n'); nl >= 0 {
-		cut = cut[:nl]
+	kept := body[:room]
+	if nl := strings.LastIndexByte(kept, '\n'); nl >= 0 {
+		kept = kept[:nl]
 	} else {
-		for len(cut) > 0 && !utf8.RuneStart(body[len(cut)]) {
-			cut = cut[:len(cut)-1]
+		for len(kept) > 0 && !utf8.RuneStart(body[len(kept)]) {
+			kept = kept[:len(kept)-1]
 		}
 	}
-	kept := strings.Count(cut, "\n") + 1
-	return wrap(cut, fmt.Sprintf("\n_Cut: %d more lines in %s._\n", total-kept, where))
+	lines := strings.Count(kept, "\n") + 1
+	return wrap(kept, fmt.Sprintf("\n_Cut: %d more lines in %s._\n", total-lines, where)), true
 }
 
 // fenceFor returns a code fence longer than any backtick run in body.
 func fenceFor(body string) string {
-	longest, run := 0, 0
-	for _, r := range body {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
+	longest := 0
+	for i := 0; ; {
+		j := strings.IndexByte(body[i:], '`')
+		if j < 0 {
+			break
 		}
+		i += j
+		n := 0
+		for i < len(body) && body[i] == '`' {
+			n++
+			i++
+		}
+		longest = max(longest, n)
 	}
 	return strings.Repeat("`", max(3, longest+1))
 }

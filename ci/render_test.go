@@ -273,3 +273,11 @@ func TestWriteOutputMultiline(t *testing.T) {
 		t.Errorf("heredoc form wrong:\n%s", b.String())
 	}
 }
+
+func TestFenceFor(t *testing.T) {
+	for body, want := range map[string]string{"": "```", "a`b``c": "```", "````x": "`````", "x```": "````"} {
+		if got := fenceFor(body); got != want {
+			t.Errorf("fenceFor(%q) = %q, want %q", body, got, want)
+		}
+	}
+}
