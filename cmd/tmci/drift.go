@@ -33,6 +33,28 @@ func driftedStacks(rep *ci.Report) int {
 	return n
 }
 
+// printDrift names the drifted stacks of a drift run on stderr, after
+// the summary table, with the issue body's path.
+func (a *app) printDrift(r *plannedRun, rep *ci.Report) {
+	if r.verb != verbDrift {
+		return
+	}
+	var names []string
+	for i := range rep.Stacks {
+		s := &rep.Stacks[i]
+		if s.Status == ci.StatusSucceeded && ci.Drifted(s) {
+			sum := s.Plan.Summary
+			names = append(names, fmt.Sprintf("%s (%d changed outside terraform, %d to reconcile)", s.Path, sum.Drift, len(sum.Changes)))
+		}
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(a.stderr, "tmci drift: no drift in %d stacks\n", len(rep.Stacks))
+		return
+	}
+	fmt.Fprintf(a.stderr, "tmci drift: %d of %d stacks drifted: %s\ntmci drift: issue body %s\n", len(names), len(rep.Stacks),
+		strings.Join(names, ", "), a.displayPath(filepath.Join(r.lay.dir, "drift.md")))
+}
+
 // onGitHub reports whether workflow commands reach GitHub Actions.
 func (a *app) onGitHub() bool { return a.getenv("GITHUB_ACTIONS") == "true" }
 
@@ -59,9 +81,9 @@ func (a *app) annotateDiag(p *project.Project, d *hcl.Diagnostic) {
 	if !a.onGitHub() || d.Severity != hcl.DiagError {
 		return
 	}
-	an := ci.Annotation{Title: d.Summary, Message: d.Summary}
-	if d.Detail != "" {
-		an.Message += ": " + d.Detail
+	an := ci.Annotation{Title: d.Summary, Message: d.Detail}
+	if an.Message == "" {
+		an.Message = d.Summary
 	}
 	if d.Subject != nil {
 		an.File = a.githubFile(p, d.Subject.Filename)

@@ -539,6 +539,7 @@ func (a *app) execute(r *plannedRun) int {
 	}
 	rep := r.report(results, start, a.ctx.Err() != nil)
 	a.printSummary(r, rep)
+	a.printDrift(r, rep)
 	a.explainFailures(r, rep)
 	if err := writeReports(rep, r.lay.dir, a.getenv); err != nil {
 		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
