@@ -116,8 +116,12 @@ func (r *plannedRun) report(results []scheduler.Result[*ci.PlanReport], start ti
 		switch res.Status {
 		case scheduler.Skipped:
 			sr.Error = "skipped: " + strings.Join(res.FailedDeps, ", ") + " failed"
+		case scheduler.NotStarted:
+			sr.Error = notStartedText(res.Err)
 		default:
-			sr.Error = errText(res.Err)
+			if res.Err != nil {
+				sr.Error = res.Err.Error()
+			}
 		}
 		if !res.Start.IsZero() {
 			startedAt, endedAt := res.Start, res.End
@@ -142,8 +146,13 @@ func statusText(s scheduler.Status) string {
 
 // printSummary writes the final table and totals to stderr.
 func (a *app) printSummary(r *plannedRun, rep *ci.Report) {
+	if len(rep.Stacks) == 0 {
+		fmt.Fprintf(a.stderr, "tmci %s: no stacks selected\n", r.verb)
+	}
 	tw := tabwriter.NewWriter(a.stderr, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tSTATUS\tCHANGES\tDURATION\tLOG")
+	if len(rep.Stacks) > 0 {
+		fmt.Fprintln(tw, "STACK\tSTATUS\tCHANGES\tDURATION\tLOG")
+	}
 	for _, s := range rep.Stacks {
 		status := s.Status
 		if s.Status == ci.StatusSkipped {
