@@ -56,6 +56,7 @@ func (a *app) addRunFlags(fs *pflag.FlagSet, v verb) *runFlags {
 	f := &runFlags{backend: a.addBackendFlags(fs)}
 	f.sel = selectionFlags(fs, false)
 	f.changed = a.changedFlags(fs)
+	_ = fs.MarkHidden("why") // list's explanation; a run reports no reasons
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "run at most `N` stacks at once")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "start no new stack after the first failure")
 	if v.usesTerraform() {
