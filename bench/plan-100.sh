@@ -54,11 +54,12 @@ tmci_plan() { "$out/tmci" -C "$out/project" plan --env="$1" --parallel=2 --log-m
 floor_loop staging apply >/dev/null 2>&1
 "$out/tmci" -C "$out/project" apply --env=staging --parallel=2 --log-mode=quiet >/dev/null 2>&1
 
+# Each fresh round plans a new environment (pr-1, pr-2, ...) rather than
+# deleting the last one's files, as a CI job starts from nothing.
 floor=() fresh=() fclean=() clean=()
-for _ in $(seq "$rounds"); do
-	rm -rf "$out/floor/pr-1" "$out/project/.tmci/pr-1" "$out/project/.tmci-state/pr-1"
-	measure floor floor_loop pr-1
-	measure fresh tmci_plan pr-1
+for round in $(seq "$rounds"); do
+	measure floor floor_loop "pr-$round"
+	measure fresh tmci_plan "pr-$round"
 	measure fclean floor_loop staging
 	measure clean tmci_plan staging
 done
