@@ -162,7 +162,11 @@ func (a *app) printSummary(r *plannedRun, rep *ci.Report) {
 		if s.StartedAt != nil {
 			dur = (time.Duration(s.DurationMS) * time.Millisecond).Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Path, status, changesText(s.Plan), dur, s.Log)
+		log := s.Log
+		if log != "" {
+			log = a.displayPath(filepath.Join(r.p.Root, filepath.FromSlash(log)))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Path, status, changesText(s.Plan), dur, log)
 	}
 	tw.Flush()
 	t := rep.Totals
