@@ -56,6 +56,7 @@ func (a *app) addRunFlags(fs *pflag.FlagSet, v verb) *runFlags {
 	f := &runFlags{backend: a.addBackendFlags(fs)}
 	f.sel = selectionFlags(fs, false)
 	f.changed = a.changedFlags(fs)
+	_ = fs.MarkHidden("why") // list's explanation; a run reports no reasons
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "run at most `N` stacks at once")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "start no new stack after the first failure")
 	if v.usesTerraform() {
@@ -573,17 +574,14 @@ func exitCodeOf(rep *ci.Report, detailed bool) int {
 	return exitOK
 }
 
-// errText is a stack error for the report: the message without the
-// context's cancellation noise.
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	if errors.Is(err, scheduler.ErrFailFast) {
+// notStartedText says why a stack did not start: fail-fast after a
+// failure, or an interrupt (the context's cause).
+func notStartedText(err error) string {
+	switch {
+	case errors.Is(err, scheduler.ErrFailFast):
 		return "not started: another stack failed and --fail-fast is set"
-	}
-	if errors.Is(err, context.Canceled) {
+	case err == nil, errors.Is(err, context.Canceled):
 		return "not started: tmci was interrupted"
 	}
-	return err.Error()
+	return "not started: " + err.Error()
 }

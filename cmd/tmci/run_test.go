@@ -273,7 +273,12 @@ environment "pr-*" {}
 // the pg backend: each (stack, environment) gets its own schema, and the
 // connection string, a secret, reaches no log and no report.
 func TestRunPG(t *testing.T) {
-	bin := findTool(t, tools[0])
+	for _, tl := range tools {
+		t.Run(tl.name, func(t *testing.T) { testRunPG(t, findTool(t, tl)) })
+	}
+}
+
+func testRunPG(t *testing.T, bin string) {
 	conn, db := newDB(t)
 	root := synthProject(t, 3)
 	if err := os.WriteFile(filepath.Join(root, "tmci.hcl"), []byte(pgTemplate), 0o644); err != nil {

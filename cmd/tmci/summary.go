@@ -114,8 +114,12 @@ func (r *plannedRun) report(results []scheduler.Result[*ci.PlanReport], start ti
 		switch res.Status {
 		case scheduler.Skipped:
 			sr.Error = "skipped: " + strings.Join(res.FailedDeps, ", ") + " failed"
+		case scheduler.NotStarted:
+			sr.Error = notStartedText(res.Err)
 		default:
-			sr.Error = errText(res.Err)
+			if res.Err != nil {
+				sr.Error = res.Err.Error()
+			}
 		}
 		if !res.Start.IsZero() {
 			startedAt, endedAt := res.Start, res.End
@@ -140,8 +144,13 @@ func statusText(s scheduler.Status) string {
 
 // printSummary writes the final table and totals to stderr.
 func (a *app) printSummary(r *plannedRun, rep *ci.Report) {
+	if len(rep.Stacks) == 0 {
+		fmt.Fprintf(a.stderr, "tmci %s: no stacks selected\n", r.verb)
+	}
 	tw := tabwriter.NewWriter(a.stderr, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tSTATUS\tCHANGES\tDURATION\tLOG")
+	if len(rep.Stacks) > 0 {
+		fmt.Fprintln(tw, "STACK\tSTATUS\tCHANGES\tDURATION\tLOG")
+	}
 	for _, s := range rep.Stacks {
 		status := s.Status
 		if s.Status == ci.StatusSkipped {
@@ -151,7 +160,11 @@ func (a *app) printSummary(r *plannedRun, rep *ci.Report) {
 		if s.StartedAt != nil {
 			dur = (time.Duration(s.DurationMS) * time.Millisecond).Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Path, status, changesText(s.Plan), dur, s.Log)
+		log := s.Log
+		if log != "" {
+			log = a.displayPath(filepath.Join(r.p.Root, filepath.FromSlash(log)))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Path, status, changesText(s.Plan), dur, log)
 	}
 	tw.Flush()
 	t := rep.Totals
