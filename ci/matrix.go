@@ -151,8 +151,8 @@ type ChildPipeline struct {
 }
 
 // GitLabPipeline renders a child pipeline with one job per stack. A job
-// lists the jobs of its predecessors under needs:, so it starts as soon
-// as they succeed; every job also sits in the stage of its wave, so a job
+// lists the jobs of its predecessors (and of the stacks it selects through
+// wants, see jobNeeds) under needs:, so it starts as soon as they succeed; every job also sits in the stage of its wave, so a job
 // that would need more than MaxNeeds jobs leaves needs out and waits for
 // all earlier stages instead, which orders it just as safely. An empty
 // graph gives a pipeline with one job saying so, since GitLab refuses a
@@ -167,10 +167,11 @@ func GitLabPipeline(g RunGraph, c ChildPipeline) []byte {
 		fmt.Fprintf(&b, "\"tmci no stacks\":\n  script:\n    - %s\n", yamlString(`echo "tmci: no stacks selected"`))
 		return []byte(b.String())
 	}
+	needs := g.jobNeeds()
 	wave := make(map[string]int, len(g.Order))
 	waves := 0
 	for _, s := range g.Order { // run order: predecessors come first
-		for _, p := range g.Preds[s] {
+		for _, p := range needs[s] {
 			wave[s] = max(wave[s], wave[p]+1)
 		}
 		waves = max(waves, wave[s]+1)
@@ -188,7 +189,7 @@ func GitLabPipeline(g RunGraph, c ChildPipeline) []byte {
 	}
 	for _, s := range g.Order {
 		fmt.Fprintf(&b, "\n%s:\n  extends: .tmci-stack\n  stage: wave-%d\n", yamlString(jobName(s)), wave[s]+1)
-		preds := g.Preds[s]
+		preds := needs[s]
 		if len(preds) <= MaxNeeds {
 			b.WriteString("  needs:")
 			if len(preds) == 0 {
@@ -202,6 +203,38 @@ func GitLabPipeline(g RunGraph, c ChildPipeline) []byte {
 		fmt.Fprintf(&b, "  variables:\n    TMCI_STACK: %s\n", yamlString(s))
 	}
 	return []byte(b.String())
+}
+
+// jobNeeds returns, per stack, the stacks whose jobs its job waits for:
+// its predecessors and, for each link, the earlier of the two stacks in
+// run order. A job runs its stack with tmci, which selects the linked
+// (wanted) stacks too; waiting for their own job first means the two jobs
+// never run the same stack at once (two applies would race for its state
+// lock). Every need points to an earlier stack, so there is no cycle.
+func (g RunGraph) jobNeeds() map[string][]string {
+	pos := make(map[string]int, len(g.Order))
+	for i, s := range g.Order {
+		pos[s] = i
+	}
+	needs := make(map[string][]string, len(g.Order))
+	for _, s := range g.Order {
+		needs[s] = g.Preds[s]
+	}
+	for _, l := range g.Links {
+		a, okA := pos[l[0]]
+		b, okB := pos[l[1]]
+		if !okA || !okB || a == b {
+			continue
+		}
+		first, later := l[0], l[1]
+		if a > b {
+			first, later = later, first
+		}
+		if !slices.Contains(needs[later], first) {
+			needs[later] = append(slices.Clip(needs[later]), first)
+		}
+	}
+	return needs
 }
 
 // jobName is the GitLab job of a stack.

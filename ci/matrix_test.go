@@ -98,6 +98,16 @@ func TestGitLabPipeline(t *testing.T) {
 		t.Errorf("needs of /c (-want +got):\n%s", diff)
 	}
 
+	// /d wants /a: /d's job also runs /a, so it waits for /a's job.
+	g.Links = [][2]string{{"/d", "/a"}}
+	_, jobs, _ = parsePipeline(t, GitLabPipeline(g, ChildPipeline{Script: "x"}))
+	if diff := cmp.Diff([]string{"stack /a"}, jobs["stack /d"].Needs); diff != "" {
+		t.Errorf("needs of /d, which wants /a (-want +got):\n%s", diff)
+	}
+	if jobs["stack /d"].Stage != "wave-2" {
+		t.Errorf("/d is in %s, want wave-2 after /a", jobs["stack /d"].Stage)
+	}
+
 	empty := GitLabPipeline(RunGraph{}, ChildPipeline{Script: "x"})
 	if _, jobs, _ := parsePipeline(t, empty); len(jobs) != 1 {
 		t.Errorf("an empty pipeline has %d jobs, want the one saying so:\n%s", len(jobs), empty)
