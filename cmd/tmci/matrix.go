@@ -18,6 +18,10 @@ const defaultMaxJobs = 20
 // githubMaxJobs is GitHub's limit on the jobs of one matrix.
 const githubMaxJobs = 256
 
+// gitlabMaxChild is GitLab's limit on the size of a generated child
+// pipeline file.
+const gitlabMaxChild = 5 << 20
+
 func (a *app) cmdMatrix(args []string) int {
 	fs := a.flags("matrix")
 	env := fs.String("env", "", "target environment `NAME` the jobs run for (e.g. prod, pr-123)")
@@ -81,6 +85,9 @@ func (a *app) cmdMatrix(args []string) int {
 			Script:    fmt.Sprintf("tmci %s --env=%s --stack=\"$TMCI_STACK\"", *command, *env),
 			Artifacts: reportArtifacts(*env),
 		})
+		if len(out) > gitlabMaxChild {
+			return fail("the child pipeline is %.1f MB, over GitLab's 5 MB limit: select fewer stacks (--tags, --changed) or use --format=github groups", float64(len(out))/(1<<20))
+		}
 		if _, err := a.stdout.Write(out); err != nil {
 			return fail("%v", err)
 		}
