@@ -1,8 +1,10 @@
 package ci
 
 import (
+	"cmp"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -180,41 +182,40 @@ func rowRank(s *StackReport, command string) int {
 }
 
 // table adds the status table, one row per stack in run order. When the
-// rows do not fit in half the room, the least needed ranks are left out.
+// rows do not fit in half the room, rows are kept by rank (failures
+// first, see rowRank) as long as they fit, and the rest are counted.
 func table(d *doc, command string, stacks []StackReport) {
 	const head = "| Stack | Status | Create | Update | Delete | Duration |\n|---|---|--:|--:|--:|--:|\n"
 	rows := make([]string, len(stacks))
-	size := len(head)
+	byRank := make([]int, len(stacks))
 	for i := range stacks {
 		rows[i] = row(&stacks[i])
-		size += len(rows[i])
+		byRank[i] = i
 	}
-	keep := 4 // ranks below keep are listed
-	budget := d.room() / 2
-	omitted := 0
-	for size > budget && keep > 0 {
-		keep--
-		omitted = 0
-		size = len(head)
-		for i := range stacks {
-			if rowRank(&stacks[i], command) < keep {
-				size += len(rows[i])
-			} else {
-				omitted++
-			}
+	slices.SortStableFunc(byRank, func(a, b int) int {
+		return cmp.Compare(rowRank(&stacks[a], command), rowRank(&stacks[b], command))
+	})
+	keep := make([]bool, len(stacks))
+	size, budget := len(head), d.room()/2
+	for _, i := range byRank {
+		if size+len(rows[i]) <= budget {
+			keep[i] = true
+			size += len(rows[i])
 		}
 	}
 	var b strings.Builder
+	b.Grow(size + 1)
 	b.WriteString(head)
-	listed := 0
+	omitted := 0
 	for i := range stacks {
-		if rowRank(&stacks[i], command) < keep && b.Len()+len(rows[i]) <= budget {
+		if keep[i] {
 			b.WriteString(rows[i])
-			listed++
+		} else {
+			omitted++
 		}
 	}
 	b.WriteString("\n")
-	if omitted = len(stacks) - listed; omitted > 0 {
+	if omitted > 0 {
 		d.cut = append(d.cut, fmt.Sprintf("%s not listed in the table", plural(omitted, "stack")))
 	}
 	d.add(b.String())

@@ -281,3 +281,19 @@ func TestFenceFor(t *testing.T) {
 		}
 	}
 }
+
+func TestTableKeepsFailuresFirst(t *testing.T) {
+	r := bigReport(20000, 10)
+	r.Stacks[19999].Status, r.Stacks[19999].Plan = StatusFailed, nil
+	r.Finish(*at(1))
+	got := string(Comment(r))
+	if !strings.Contains(got, "| `/stacks/s19999` | ❌ failed |") {
+		t.Error("the failed stack, last in run order, was cut from the table")
+	}
+	if !strings.Contains(got, "| `/stacks/s00000` | ✅ succeeded |") {
+		t.Error("the table lists no stack with changes although half the room is left for it")
+	}
+	if !strings.Contains(got, "not listed in the table") {
+		t.Error("no note of the stacks left out")
+	}
+}
