@@ -297,3 +297,31 @@ func TestTableKeepsFailuresFirst(t *testing.T) {
 		t.Error("no note of the stacks left out")
 	}
 }
+
+// FuzzSummaryWithin checks the invariants of every cut: the limit holds,
+// valid UTF-8 stays valid, and every details block and fence is closed.
+func FuzzSummaryWithin(f *testing.F) {
+	f.Add("Plan: 1 to add\n```nested```", "/a|b", 5000)
+	f.Add(bigPlan(20000), "/ünï", 3000)
+	f.Fuzz(func(t *testing.T, excerpt, path string, limit int) {
+		if limit < 2*noteReserve || limit > 1<<20 {
+			return
+		}
+		r := bigReport(3, 0)
+		r.Stacks[1].Path = path
+		for i := range r.Stacks {
+			r.Stacks[i].Plan.Excerpt = excerpt
+		}
+		r.Stacks[2].Status, r.Stacks[2].Error = StatusFailed, excerpt
+		got := SummaryWithin(r, limit)
+		if len(got) > limit {
+			t.Fatalf("%d bytes over the limit %d", len(got), limit)
+		}
+		if utf8.ValidString(excerpt) && utf8.ValidString(path) && !utf8.Valid(got) {
+			t.Fatal("invalid UTF-8 from valid input")
+		}
+		if o, c := bytes.Count(got, []byte("<details")), bytes.Count(got, []byte("</details>")); o != c && !bytes.Contains([]byte(excerpt+path), []byte("details")) {
+			t.Fatalf("%d <details> but %d </details>", o, c)
+		}
+	})
+}
