@@ -1,43 +1,27 @@
 #!/usr/bin/env bash
-# Real work: plan 100 generated terraform_data stacks with the scheduler at
-# parallel 2 against a sequential shell loop of init + plan. Two scheduler
-# runs per round: "same work" does init + plan -detailed-exitcode -out per
-# stack, like the floor; "tmci plan" adds show -json for the counts, as
-# tmci plan will (3 processes per stack against the floor's 2). Both use
-# the local backend with a state file and a TF_DATA_DIR per stack. Rounds
-# alternate so that all see the same machine load. Target: speed-up >= 1.7.
-# TF selects the binary (default: terraform on PATH).
+# Real work: `tmci plan --parallel 2` over 100 generated terraform_data
+# stacks (local backend, a TF_DATA_DIR and a state per stack) against a
+# sequential shell loop of init + plan over the same stacks. Two cases:
+#   fresh: nothing applied, every plan has changes, so tmci runs a third
+#          process per stack (show -json, for the counts);
+#   clean: everything applied, no plan has changes, so tmci skips show
+#          and runs the same two processes as the floor.
+# Rounds alternate so that all see the same machine load. Target: speed-up
+# >= 1.7. TF selects the binary (default: terraform on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$PWD/bench/out/plan"
-rm -rf "$out" && mkdir -p "$out/stacks"
-go build -o "$out/driver" ./bench/driver
+rm -rf "$out" && mkdir -p "$out/project"
+go build -o "$out/tmci" ./cmd/tmci
+go run ./bench/synth -stacks 100 -tmci -terraform "$out/project" >/dev/null
 tf="${TF:-$(command -v terraform)}"
 rounds="${ROUNDS:-3}"
-stacks=100
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TMCI_TF_BIN="$tf"
 # A CLI config file that does not exist only adds a warning to every run.
 if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
 	unset TF_CLI_CONFIG_FILE
 fi
-
-for i in $(seq -w 1 "$stacks"); do
-	mkdir -p "$out/stacks/s$i"
-	cat >"$out/stacks/s$i/main.tf" <<TF
-terraform {
-  backend "local" {}
-}
-resource "terraform_data" "a" {
-  input = "s$i"
-}
-resource "terraform_data" "b" {
-  input = terraform_data.a.output
-}
-resource "terraform_data" "c" {
-  triggers_replace = [terraform_data.b.id]
-}
-TF
-done
+mapfile -t stacks < <(find "$out/project" -name main.tf -printf '%h\n' | sort)
 
 # measure VAR CMD...: runs CMD and appends "wall cpu" (ms) to array VAR,
 # cpu being the user + system time of CMD and its children.
@@ -48,40 +32,54 @@ measure() {
 	t=$({ time "$@" >/dev/null 2>>"$out/stderr"; } 2>&1)
 	into+=("$(awk '{printf "%d %d", $1 * 1000, ($2 + $3) * 1000}' <<<"$t")")
 }
+# floor_loop ENV [apply]: init + plan of every stack, one after the other,
+# with the state in the floor's own directory.
 floor_loop() {
-	mkdir -p "$out/floor/plans"
-	for d in "$out"/stacks/*/; do
+	local env=$1 apply=${2:-}
+	mkdir -p "$out/floor/$env/plans"
+	for d in "${stacks[@]}"; do
 		n=$(basename "$d")
 		(
 			cd "$d"
-			export TF_DATA_DIR="$out/floor/data/$n"
-			"$tf" init -input=false -reconfigure -backend-config="path=$out/floor/state/$n.tfstate"
-			"$tf" plan -input=false -out="$out/floor/plans/$n.tfplan"
+			export TF_DATA_DIR="$out/floor/$env/data/$n"
+			"$tf" init -input=false -reconfigure -backend-config="path=$out/floor/$env/state/$n.tfstate"
+			"$tf" plan -input=false -out="$out/floor/$env/plans/$n.tfplan"
+			if [ -n "$apply" ]; then "$tf" apply -input=false "$out/floor/$env/plans/$n.tfplan"; fi
 		)
 	done
 }
-floor=() same=() sched=()
-for _ in $(seq "$rounds"); do
-	rm -rf "$out/floor" "$out/work"
-	measure floor floor_loop
-	measure same "$out/driver" -mode=plan -parallel=2 -show=false -stacks="$out/stacks" -work="$out/work"
-	rm -rf "$out/work"
-	measure sched "$out/driver" -mode=plan -parallel=2 -stacks="$out/stacks" -work="$out/work"
+tmci_plan() { "$out/tmci" -C "$out/project" plan --env="$1" --parallel=2 --log-mode=quiet; }
+
+# The clean case plans in environment staging, applied once up front.
+floor_loop staging apply >/dev/null 2>&1
+"$out/tmci" -C "$out/project" apply --env=staging --parallel=2 --log-mode=quiet >/dev/null 2>&1
+
+# Each fresh round plans a new environment (pr-1, pr-2, ...) rather than
+# deleting the last one's files, as a CI job starts from nothing.
+floor=() fresh=() fclean=() clean=()
+for round in $(seq "$rounds"); do
+	measure floor floor_loop "pr-$round"
+	measure fresh tmci_plan "pr-$round"
+	measure fclean floor_loop staging
+	measure clean tmci_plan staging
 done
+grep -q "100 stacks: 100 succeeded; 0 with changes" <("$out/tmci" -C "$out/project" plan --env=staging --log-mode=quiet 2>&1) ||
+	{ echo "staging is not clean"; exit 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { local k=$1; shift; for x in "$@"; do set -- $x; echo "${!k}"; done; }
 report() {
-	local name=$1; shift
+	local name=$1 label=$2; shift 2
 	local w c
 	w=$(median $(col 1 "$@")); c=$(median $(col 2 "$@"))
-	printf '%-46s wall %s ms, median %s; cpu median %s ms\n' "$name" "$(col 1 "$@" | tr '\n' ' ')" "$w" "$c"
-	eval "${name%% *}_wall=$w ${name%% *}_cpu=$c"
+	printf '%-52s wall %s ms, median %s; cpu median %s ms\n' "$label" "$(col 1 "$@" | tr '\n' ' ')" "$w" "$c"
+	eval "${name}_wall=$w ${name}_cpu=$c"
 }
 echo "$("$tf" version | head -1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-report "floor (sequential init+plan)" "${floor[@]}"
-report "same (scheduler -parallel 2, init+plan)" "${same[@]}"
-report "tmci (scheduler -parallel 2, init+plan+show)" "${sched[@]}"
-awk -v f="$floor_wall" -v m="$same_wall" -v s="$tmci_wall" -v fc="$floor_cpu" -v mc="$same_cpu" -v sc="$tmci_cpu" 'BEGIN {
-	printf "speed-up, same work: %.2f (target >= 1.70); cpu same/floor %.2f\n", f / m, mc / fc
-	printf "speed-up, tmci plan: %.2f; cpu tmci/floor %.2f\n", f / s, sc / fc
+report floor "fresh floor (sequential init+plan)" "${floor[@]}"
+report fresh "fresh tmci plan --parallel 2 (init+plan+show)" "${fresh[@]}"
+report fclean "clean floor (sequential init+plan)" "${fclean[@]}"
+report clean "clean tmci plan --parallel 2 (init+plan)" "${clean[@]}"
+awk -v f="$floor_wall" -v s="$fresh_wall" -v fc="$fclean_wall" -v c="$clean_wall" 'BEGIN {
+	printf "speed-up, fresh (changes, show -json per stack): %.2f (target >= 1.70)\n", f / s
+	printf "speed-up, clean (no changes, no show):           %.2f (target >= 1.70)\n", fc / c
 }'

@@ -74,6 +74,9 @@ type StackReport struct {
 	Log string `json:"log,omitempty"`
 	// Plan is set for stacks that planned (plan, apply, destroy, drift).
 	Plan *PlanReport `json:"plan,omitempty"`
+	// LogTail is the end of a failed stack's log, for summaries and
+	// annotations (see TailOf). It is not part of report.json.
+	LogTail string `json:"-"`
 	// Backend names the state object, never a secret.
 	Backend *BackendReport `json:"backend,omitempty"`
 }

@@ -36,6 +36,7 @@ type dirConfig struct {
 	path    string // project path
 	stack   *Stack
 	globals []*globalDef
+	runEnv  []*hclsyntax.Attribute // terramate.config.run.env
 }
 
 // loader holds the state of one Load call.
@@ -287,6 +288,8 @@ func (l *loader) loadDir(dir, projPath string, files []string) {
 					own[key] = g
 					dc.globals = append(dc.globals, g)
 				}
+			case "terramate":
+				dc.runEnv = append(dc.runEnv, runEnvAttrs(block)...)
 			case "import":
 				imported := l.importBlock(block, dir, projPath, []string{filepath.Join(dir, name)})
 				dc.globals = append(imported, dc.globals...)
@@ -362,27 +365,19 @@ func (l *loader) readTerramateConfig() {
 			if tm.Type != "terramate" {
 				continue
 			}
-			for _, cfg := range tm.Body.Blocks {
-				if cfg.Type != "config" {
-					continue
-				}
-				for _, git := range cfg.Body.Blocks {
-					if git.Type != "git" {
+			for _, git := range nestedBlocks(tm, "config", "git") {
+				for name, attr := range git.Body.Attributes {
+					var dst *string
+					switch name {
+					case "default_branch":
+						dst = &l.p.Git.DefaultBranch
+					case "default_remote":
+						dst = &l.p.Git.DefaultRemote
+					default:
 						continue
 					}
-					for name, attr := range git.Body.Attributes {
-						var dst *string
-						switch name {
-						case "default_branch":
-							dst = &l.p.Git.DefaultBranch
-						case "default_remote":
-							dst = &l.p.Git.DefaultRemote
-						default:
-							continue
-						}
-						if s, ok := l.literalString(attr); ok {
-							*dst = s
-						}
+					if s, ok := l.literalString(attr); ok {
+						*dst = s
 					}
 				}
 			}

@@ -1,18 +1,14 @@
 package tf_test
 
 import (
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	_ "github.com/lib/pq"
-
+	"github.com/tmci/tmci/internal/pgtest"
 	"github.com/tmci/tmci/tf"
 )
 
@@ -57,43 +53,10 @@ func newRunner(t testing.TB, bin string, extraEnv ...string) *tf.Runner {
 // test's alone.
 func newDatabase(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv("TMCI_TEST_PG")
-	if admin == "" {
-		missing(t, "TMCI_TEST_PG is not set: give it a PostgreSQL connection string to run this test")
-	}
-	db, err := sql.Open("postgres", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "tmci_tf_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.NewDatabase(t, "tmci_tf_", func(msg string) { missing(t, "%s", msg) })
 }
 
-func openDB(t testing.TB, conn string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("postgres", conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func openDB(t testing.TB, conn string) *sql.DB { return pgtest.Open(t, conn) }
 
 // writeFiles writes files (relative path to content) below dir.
 func writeFiles(t testing.TB, dir string, files map[string]string) {

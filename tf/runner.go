@@ -61,6 +61,9 @@ type Stack struct {
 	Env []string
 	// Out receives the standard output and error of every command.
 	Out io.Writer
+	// Err, if set, receives the standard error of Exec's command instead
+	// of Out, so that tmci exec can pass both streams through unmixed.
+	Err io.Writer
 }
 
 // Init runs `init -input=false -reconfigure [-backend-config=FILE]`.
@@ -149,7 +152,11 @@ func (r *Runner) Exec(ctx context.Context, s Stack, argv []string) error {
 	if len(argv) == 0 {
 		return errors.New("no command to run")
 	}
-	return r.run(ctx, s, s.Out, s.Out, argv[0], argv[1:])
+	stderr := s.Out
+	if s.Err != nil {
+		stderr = s.Err
+	}
+	return r.run(ctx, s, s.Out, stderr, argv[0], argv[1:])
 }
 
 // Environ returns the environment of every command run in s: the runner's,

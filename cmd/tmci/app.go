@@ -54,6 +54,14 @@ func commands() []command {
 		{"backend", "Print the resolved backend config of stacks for an environment", (*app).cmdBackend},
 		{"check", "Check that every stack's backend state is isolated", (*app).cmdCheck},
 		{"generate", "Write backend.<env>.tfbackend files into stacks (or --check them)", (*app).cmdGenerate},
+		{"init", "Initialise the selected stacks for an environment", (*app).cmdInit},
+		{"plan", "Plan the selected stacks for an environment", (*app).cmdPlan},
+		{"apply", "Apply the selected stacks to an environment", (*app).cmdApply},
+		{"destroy", "Destroy the selected stacks' resources in an environment, in reverse order", (*app).cmdDestroy},
+		{"run", "Run a command in every selected stack with its backend environment", (*app).cmdRun},
+		{"exec", "Run a command in the current stack with its backend environment", (*app).cmdExec},
+		{"drift", "Plan the selected stacks with refresh and report drift (exit 2 on drift)", (*app).cmdDrift},
+		{"matrix", "Split the selected stacks into independent CI jobs (GitHub matrix, GitLab child pipeline)", (*app).cmdMatrix},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}
 }

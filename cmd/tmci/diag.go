@@ -28,6 +28,7 @@ func (a *app) printDiags(p *project.Project, diags hcl.Diagnostics) {
 	})
 	for _, d := range diags {
 		fmt.Fprintln(a.stderr, a.formatDiag(p, d))
+		a.annotateDiag(p, d)
 	}
 }
 

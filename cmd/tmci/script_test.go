@@ -29,12 +29,17 @@ func TestMain(m *testing.M) {
 //
 // and the environment has HOME=$WORK, deterministic git identity and dates.
 func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, "testdata/script"))
+}
+
+// scriptParams are the testscript parameters of the CLI scripts in dir.
+func scriptParams(t *testing.T, dir string) testscript.Params {
 	repos, err := filepath.Abs("../../testdata/repos")
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:           "testdata/script",
+	return testscript.Params{
+		Dir:           dir,
 		UpdateScripts: *updateScripts,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
@@ -60,5 +65,5 @@ func TestScripts(t *testing.T) {
 				ts.Check(fixture.Build(filepath.Join(repos, args[0]+".txtar"), dir))
 			},
 		},
-	})
+	}
 }

@@ -11,10 +11,14 @@ func (a *app) cmdVersion(args []string) int {
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	version := "devel"
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		version = info.Main.Version
-	}
-	fmt.Fprintf(a.stdout, "tmci %s %s/%s\n", version, runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(a.stdout, "tmci %s %s/%s\n", tmciVersion(), runtime.GOOS, runtime.GOARCH)
 	return exitOK
+}
+
+// tmciVersion is the module version tmci was built as, or "devel".
+func tmciVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
 }

@@ -1,0 +1,261 @@
+package ci
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// RunGraph is the selected stacks of a run as the fan-out sees them.
+type RunGraph struct {
+	// Order lists the selected stacks in run order.
+	Order []string
+	// Preds maps a stack to the selected stacks that must finish before
+	// it (through unselected ones too).
+	Preds map[string][]string
+	// Links are pairs of stacks that must land in the same job although
+	// no order joins them: selecting one selects the other (wants), so a
+	// job holding only one would run the other as well.
+	Links [][2]string
+}
+
+// Components splits the graph into weakly connected components: groups
+// joined by no ordering edge and no link, which can run on separate
+// runners without waiting for each other. Each component keeps run order;
+// components are sorted largest first, then by their first stack's run
+// position. O((V+E) α(V)).
+func (g RunGraph) Components() [][]string {
+	pos := make(map[string]int, len(g.Order))
+	for i, s := range g.Order {
+		pos[s] = i
+	}
+	parent := make([]int, len(g.Order))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	union := func(a, b string) {
+		i, ok1 := pos[a]
+		j, ok2 := pos[b]
+		if !ok1 || !ok2 {
+			return
+		}
+		ri, rj := find(i), find(j)
+		if ri != rj {
+			parent[max(ri, rj)] = min(ri, rj)
+		}
+	}
+	for s, preds := range g.Preds {
+		for _, p := range preds {
+			union(p, s)
+		}
+	}
+	for _, l := range g.Links {
+		union(l[0], l[1])
+	}
+	byRoot := map[int]int{}
+	var comps [][]string
+	for i, s := range g.Order {
+		r := find(i)
+		c, ok := byRoot[r]
+		if !ok {
+			c = len(comps)
+			byRoot[r] = c
+			comps = append(comps, nil)
+		}
+		comps[c] = append(comps[c], s)
+	}
+	slices.SortStableFunc(comps, func(a, b []string) int { return cmp.Compare(len(b), len(a)) })
+	return comps
+}
+
+// Pack puts components into at most maxJobs jobs, largest first, each
+// into the job holding the fewest stacks so far (ties: the earliest job),
+// which keeps jobs within 4/3 of the best balance. Stacks within a job
+// keep run order. maxJobs < 1 means one job per component.
+func Pack(comps [][]string, order []string, maxJobs int) [][]string {
+	if maxJobs < 1 || maxJobs > len(comps) {
+		maxJobs = len(comps)
+	}
+	jobs := make([][]string, maxJobs)
+	for _, c := range comps { // already largest first
+		smallest := 0
+		for j := range jobs {
+			if len(jobs[j]) < len(jobs[smallest]) {
+				smallest = j
+			}
+		}
+		jobs[smallest] = append(jobs[smallest], c...)
+	}
+	pos := make(map[string]int, len(order))
+	for i, s := range order {
+		pos[s] = i
+	}
+	for _, j := range jobs {
+		slices.SortFunc(j, func(a, b string) int { return cmp.Compare(pos[a], pos[b]) })
+	}
+	return jobs
+}
+
+// MatrixEntry is one job of a GitHub Actions matrix.
+type MatrixEntry struct {
+	// Name is for the job title: the first stack and how many more.
+	Name string `json:"name"`
+	// Stacks lists the job's stacks one per line, the format of
+	// --stacks-from.
+	Stacks string `json:"stacks"`
+}
+
+// Matrix is what a workflow feeds to strategy.matrix with fromJSON.
+type Matrix struct {
+	Include []MatrixEntry `json:"include"`
+}
+
+// GitHubMatrix makes the matrix of the packed jobs; an empty selection
+// gives an empty include list (which a workflow must guard against: an
+// empty matrix fails the job).
+func GitHubMatrix(jobs [][]string) Matrix {
+	m := Matrix{Include: []MatrixEntry{}}
+	for _, j := range jobs {
+		name := j[0]
+		if len(j) > 1 {
+			name += fmt.Sprintf(" +%d", len(j)-1)
+		}
+		m.Include = append(m.Include, MatrixEntry{Name: name, Stacks: strings.Join(j, "\n")})
+	}
+	return m
+}
+
+// MaxNeeds is GitLab's limit on a job's needs entries.
+const MaxNeeds = 50
+
+// ChildPipeline says what the generated GitLab child pipeline runs.
+type ChildPipeline struct {
+	// Prelude is copied verbatim to the top of the file, e.g. a default:
+	// section with image and before_script that installs tmci.
+	Prelude string
+	// Script is the command each job runs; $TMCI_STACK holds its stack.
+	Script string
+	// Artifacts are paths each job keeps (its reports and logs).
+	Artifacts []string
+}
+
+// GitLabPipeline renders a child pipeline with one job per stack. A job
+// lists the jobs of its predecessors (and of the stacks it selects through
+// wants, see jobNeeds) under needs:, so it starts as soon as they succeed; every job also sits in the stage of its wave, so a job
+// that would need more than MaxNeeds jobs leaves needs out and waits for
+// all earlier stages instead, which orders it just as safely. An empty
+// graph gives a pipeline with one job saying so, since GitLab refuses a
+// pipeline without jobs.
+func GitLabPipeline(g RunGraph, c ChildPipeline) []byte {
+	var b strings.Builder
+	b.WriteString("# Generated by tmci matrix --format=gitlab: one job per stack, ordered as the stacks are.\n")
+	if c.Prelude != "" {
+		b.WriteString(strings.TrimRight(c.Prelude, "\n") + "\n\n")
+	}
+	if len(g.Order) == 0 {
+		fmt.Fprintf(&b, "\"tmci no stacks\":\n  script:\n    - %s\n", yamlString(`echo "tmci: no stacks selected"`))
+		return []byte(b.String())
+	}
+	needs := g.jobNeeds()
+	wave := make(map[string]int, len(g.Order))
+	waves := 0
+	for _, s := range g.Order { // run order: predecessors come first
+		for _, p := range needs[s] {
+			wave[s] = max(wave[s], wave[p]+1)
+		}
+		waves = max(waves, wave[s]+1)
+	}
+	b.WriteString("stages:\n")
+	for w := range waves {
+		fmt.Fprintf(&b, "  - wave-%d\n", w+1)
+	}
+	fmt.Fprintf(&b, "\n.tmci-stack:\n  script:\n    - %s\n", yamlString(c.Script))
+	if len(c.Artifacts) > 0 {
+		b.WriteString("  artifacts:\n    when: always\n    paths:\n")
+		for _, a := range c.Artifacts {
+			fmt.Fprintf(&b, "      - %s\n", yamlString(a))
+		}
+	}
+	for _, s := range g.Order {
+		fmt.Fprintf(&b, "\n%s:\n  extends: .tmci-stack\n  stage: wave-%d\n", yamlString(jobName(s)), wave[s]+1)
+		preds := needs[s]
+		if len(preds) <= MaxNeeds {
+			b.WriteString("  needs:")
+			if len(preds) == 0 {
+				b.WriteString(" []")
+			}
+			b.WriteString("\n")
+			for _, p := range preds {
+				fmt.Fprintf(&b, "    - %s\n", yamlString(jobName(p)))
+			}
+		}
+		fmt.Fprintf(&b, "  variables:\n    TMCI_STACK: %s\n", yamlString(s))
+	}
+	return []byte(b.String())
+}
+
+// jobNeeds returns, per stack, the stacks whose jobs its job waits for:
+// its predecessors and, for each link, the earlier of the two stacks in
+// run order. A job runs its stack with tmci, which selects the linked
+// (wanted) stacks too; waiting for their own job first means the two jobs
+// never run the same stack at once (two applies would race for its state
+// lock). Every need points to an earlier stack, so there is no cycle.
+func (g RunGraph) jobNeeds() map[string][]string {
+	pos := make(map[string]int, len(g.Order))
+	for i, s := range g.Order {
+		pos[s] = i
+	}
+	needs := make(map[string][]string, len(g.Order))
+	for _, s := range g.Order {
+		needs[s] = g.Preds[s]
+	}
+	for _, l := range g.Links {
+		a, okA := pos[l[0]]
+		b, okB := pos[l[1]]
+		if !okA || !okB || a == b {
+			continue
+		}
+		first, later := l[0], l[1]
+		if a > b {
+			first, later = later, first
+		}
+		if !slices.Contains(needs[later], first) {
+			needs[later] = append(slices.Clip(needs[later]), first)
+		}
+	}
+	return needs
+}
+
+// jobName is the GitLab job of a stack.
+func jobName(stack string) string { return "stack " + stack }
+
+// yamlString quotes s as a YAML double-quoted scalar. JSON's string
+// syntax is a subset of it.
+func yamlString(s string) string {
+	out, _ := json.Marshal(s) // a string always encodes
+	return string(out)
+}
+
+// MatrixOutputs returns the GITHUB_OUTPUT lines of a matrix: the matrix
+// JSON and the number of jobs, for the workflow's if: guard.
+func MatrixOutputs(m Matrix) string {
+	data, _ := json.Marshal(m) // strings only: always encodes
+	var b strings.Builder
+	writeOutput(&b, "matrix", string(data))
+	writeOutput(&b, "jobs", strconv.Itoa(len(m.Include)))
+	return b.String()
+}
+
+// AppendOutputs appends GITHUB_OUTPUT lines to the file at path.
+func AppendOutputs(path, lines string) error { return appendFile(path, lines, "GITHUB_OUTPUT") }
