@@ -52,6 +52,10 @@ type runFlags struct {
 	fromPlans        bool
 }
 
+// defaultLockTimeout is how long terraform waits for a state lock unless
+// --lock-timeout says otherwise.
+const defaultLockTimeout = time.Minute
+
 func (a *app) addRunFlags(fs *pflag.FlagSet, v verb) *runFlags {
 	f := &runFlags{backend: a.addBackendFlags(fs)}
 	f.sel = selectionFlags(fs, false)
@@ -61,7 +65,11 @@ func (a *app) addRunFlags(fs *pflag.FlagSet, v verb) *runFlags {
 	fs.BoolVar(&f.failFast, "fail-fast", false, "start no new stack after the first failure")
 	if v.usesTerraform() {
 		fs.StringVar(&f.tfBin, "tf-bin", "", "terraform or tofu `BINARY` (default $"+tf.BinEnv+", else terraform, else tofu on PATH)")
-		fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long terraform waits for a state lock (`DURATION`, e.g. 5m)")
+		// Not terraform's 0s: parallel stacks contend for locks that are
+		// not theirs (the pg backend numbers advisory locks per schema,
+		// so stacks in one database share lock ids), and a short wait
+		// beats a spurious failure.
+		fs.DurationVar(&f.lockTimeout, "lock-timeout", defaultLockTimeout, "how long terraform waits for a state lock (`DURATION`; 0s fails at once)")
 	}
 	if v == verbPlan {
 		fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when every stack succeeded and some plan has changes")
