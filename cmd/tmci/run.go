@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -454,11 +456,19 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 	return nil, nil
 }
 
-// plan runs plan -detailed-exitcode -out and, only when the plan has
-// changes, show -json for the counts: a plan without changes counts zero
-// everywhere, and skipping show saves a third terraform process per stack.
+// maxPlanOutput bounds the plan output kept for counting; a longer one
+// is counted by show -json.
+const maxPlanOutput = 8 << 20
+
+// plan runs plan -detailed-exitcode -out and counts the changes without
+// a third terraform process where it can: a plan without changes counts
+// zero everywhere, and one with changes is counted from its output
+// (tf.SummaryFromOutput), falling back to show -json when the output
+// holds anything that reader does not fully understand, such as drift.
 func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.PlanReport, error) {
 	file := r.lay.planFile(path)
+	captured := &boundedBuffer{max: maxPlanOutput}
+	st.Out = io.MultiWriter(st.Out, captured)
 	changes, err := r.runner.Plan(ctx, st, file, r.extra...)
 	if err != nil {
 		return nil, err
@@ -467,10 +477,45 @@ func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.Pl
 	if !changes {
 		return rep, nil
 	}
+	if sum, ok := captured.summary(); ok {
+		rep.Summary = sum
+		return rep, nil
+	}
 	if rep.Summary, err = r.runner.Show(ctx, st, file); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// boundedBuffer keeps up to max bytes of a command's output; it is safe
+// for the two goroutines copying stdout and stderr.
+type boundedBuffer struct {
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	max      int
+	overflow bool
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len()+len(p) > b.max {
+		b.overflow = true
+	} else if !b.overflow {
+		b.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+// summary counts the plan from the kept output; ok is false when the
+// output was cut or is not understood.
+func (b *boundedBuffer) summary() (tf.Summary, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.overflow {
+		return tf.Summary{}, false
+	}
+	return tf.SummaryFromOutput(b.buf.Bytes())
 }
 
 // apply applies the saved plan with --from-plans when there is one, else
