@@ -564,7 +564,7 @@ func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.Pl
 	if err != nil {
 		return nil, err
 	}
-	rep := &ci.PlanReport{File: r.rel(file), Changes: changes}
+	rep := &ci.PlanReport{File: r.rel(file), Changes: changes, Excerpt: captured.excerpt()}
 	if !changes {
 		return rep, nil
 	}
@@ -596,6 +596,35 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 		b.buf.Write(p)
 	}
 	return len(p), nil
+}
+
+// maxExcerpt bounds a plan excerpt: summaries and PR comments have
+// limits of their own (GitHub: 65,536 characters per comment).
+const maxExcerpt = 16 << 10
+
+// excerpt returns the part of a plan's output people read: from
+// "... will perform the following actions:" (or "No changes.") to the
+// end, cut at maxExcerpt bytes on a line boundary; the whole output
+// when neither is found.
+func (b *boundedBuffer) excerpt() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.buf.Bytes()
+	for _, start := range []string{" will perform the following actions:", "No changes."} {
+		if i := bytes.Index(out, []byte(start)); i >= 0 {
+			out = out[bytes.LastIndexByte(out[:i], '\n')+1:]
+			break
+		}
+	}
+	out = bytes.TrimSpace(out)
+	if len(out) > maxExcerpt {
+		cut := out[:maxExcerpt]
+		if i := bytes.LastIndexByte(cut, '\n'); i > 0 {
+			cut = cut[:i]
+		}
+		return string(cut) + "\n... (cut: the stack's log holds the whole plan)"
+	}
+	return string(out)
 }
 
 // summary counts the plan from the kept output; ok is false when the

@@ -165,3 +165,37 @@ func TestRetryStateCreation(t *testing.T) {
 		t.Errorf("after an interrupt: %d calls, %v; want 1 and the error", calls, err)
 	}
 }
+
+func TestPlanExcerpt(t *testing.T) {
+	long := strings.Repeat("  + x = 1\n", maxExcerpt/10+10)
+	for _, c := range []struct{ name, out, want string }{
+		{"changes", "Initializing...\n\nTerraform will perform the following actions:\n  # a will be created\nPlan: 1 to add, 0 to change, 0 to destroy.\n",
+			"Terraform will perform the following actions:\n  # a will be created\nPlan: 1 to add, 0 to change, 0 to destroy."},
+		{"no changes", "data.x: Reading...\n\nNo changes. Your infrastructure matches the configuration.\n",
+			"No changes. Your infrastructure matches the configuration."},
+		{"neither", "\nsomething else\n", "something else"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := &boundedBuffer{max: maxPlanOutput}
+			b.Write([]byte(c.out))
+			if diff := cmp.Diff(c.want, b.excerpt()); diff != "" {
+				t.Errorf("excerpt (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A long plan is cut on a line boundary, with a note.
+	b := &boundedBuffer{max: maxPlanOutput}
+	b.Write([]byte("OpenTofu will perform the following actions:\n" + long))
+	got := b.excerpt()
+	const note = "\n... (cut: the stack's log holds the whole plan)"
+	body, cut := strings.CutSuffix(got, note)
+	lines := strings.Split(body, "\n")
+	if !cut || len(body) > maxExcerpt || len(body) < maxExcerpt-20 || lines[0] != "OpenTofu will perform the following actions:" {
+		t.Fatalf("cut excerpt of %d bytes, cut %v, first line %q", len(body), cut, lines[0])
+	}
+	for _, l := range lines[1:] {
+		if l != "  + x = 1" {
+			t.Fatalf("the excerpt holds a partial line %q", l)
+		}
+	}
+}
