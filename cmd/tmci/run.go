@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -445,7 +448,13 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 	if r.verb == verbInit {
 		initExtra = r.extra
 	}
-	if err := r.runner.Init(ctx, st, initExtra...); err != nil {
+	out = st.Out
+	err = retryStateCreation(ctx, out, func(w io.Writer) error {
+		st.Out = w
+		return r.runner.Init(ctx, st, initExtra...)
+	})
+	st.Out = out
+	if err != nil {
 		return nil, err
 	}
 	switch r.verb {
@@ -455,29 +464,130 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 		return r.apply(ctx, st, path)
 	case verbDestroy:
 		counts := &applyCounts{w: out}
-		st.Out = counts
-		err := r.runner.Destroy(ctx, st, r.extra...)
+		err := retryStateCreation(ctx, counts, func(w io.Writer) error {
+			st.Out = w
+			return r.runner.Destroy(ctx, st, r.extra...)
+		})
 		counts.flush()
 		return counts.report(), err
 	}
 	return nil, nil
 }
 
-// plan runs plan -detailed-exitcode -out and, only when the plan has
-// changes, show -json for the counts: a plan without changes counts zero
-// everywhere, and skipping show saves a third terraform process per stack.
+// creationLocked and catalogRace are what terraform's (and tofu's) pg backend prints
+// when stacks of one database create their state at the same moment:
+// init creates the backend's shared sequence, schema and table with
+// CREATE ... IF NOT EXISTS, which PostgreSQL does not serialise (a
+// unique violation in its catalog), and a command that creates a new
+// state takes one database-wide lock and fails at once when it is taken,
+// whatever -lock-timeout says.
+const (
+	creationLocked = "Already locked for workspace creation"
+	catalogRace    = `duplicate key value violates unique constraint "pg_`
+)
+
+// maxCreationAttempts bounds retryStateCreation: its waits add up to
+// about 20 seconds.
+const maxCreationAttempts = 20
+
+// retryStateCreation runs cmd, and runs it again while it fails on one
+// of the races creationLocked and catalogRace name, so that the stacks of a new environment can
+// init, plan and apply in parallel. Both races end as soon as the other
+// stack's state exists, and a command that lost one changed nothing
+// (init is idempotent; plan, apply and destroy had not taken their lock),
+// so running it again is safe.
+func retryStateCreation(ctx context.Context, out io.Writer, cmd func(out io.Writer) error) error {
+	for attempt := 1; ; attempt++ {
+		seen := &markerWriter{markers: []string{creationLocked, catalogRace}}
+		err := cmd(io.MultiWriter(out, seen))
+		if err == nil || !seen.found() || attempt == maxCreationAttempts || ctx.Err() != nil {
+			return err
+		}
+		wait := time.Duration(attempt)*100*time.Millisecond + rand.N(100*time.Millisecond)
+		fmt.Fprintf(out, "\ntmci: another stack was creating its state in the same database; running again in %s\n\n", wait.Round(time.Millisecond))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// markerWriter records whether any of markers appeared in what was
+// written, even split across writes; it is safe for concurrent use.
+type markerWriter struct {
+	markers []string
+	mu      sync.Mutex
+	tail    []byte
+	seen    bool
+}
+
+// markerTail is how much of the output a markerWriter keeps between
+// writes; longer than every marker.
+const markerTail = 256
+
+func (m *markerWriter) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen {
+		return len(p), nil
+	}
+	m.tail = append(m.tail, p...)
+	for _, marker := range m.markers {
+		m.seen = m.seen || bytes.Contains(m.tail, []byte(marker))
+	}
+	if len(m.tail) > markerTail {
+		m.tail = append(m.tail[:0], m.tail[len(m.tail)-markerTail:]...)
+	}
+	return len(p), nil
+}
+
+func (m *markerWriter) found() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.seen
+}
+
+// maxPlanOutput bounds the plan output kept for counting; a longer one
+// is counted by show -json.
+const maxPlanOutput = 8 << 20
+
+// plan runs plan -detailed-exitcode -out and counts the changes without
+// a third terraform process where it can: a plan without changes counts
+// zero everywhere, and one with changes is counted from its output
+// (tf.SummaryFromOutput), falling back to show -json when the output
+// holds anything that reader does not fully understand, such as drift.
 func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.PlanReport, error) {
 	file := r.lay.planFile(path)
-	text := &ci.PlanText{}
-	planSt := st
-	planSt.Out = io.MultiWriter(st.Out, text)
-	changes, err := r.runner.Plan(ctx, planSt, file, r.extra...)
+	var captured *boundedBuffer
+	var text *ci.PlanText
+	var changes bool
+	out := st.Out
+	err := retryStateCreation(ctx, out, func(w io.Writer) error {
+		captured, text = &boundedBuffer{max: maxPlanOutput}, &ci.PlanText{}
+		st.Out = io.MultiWriter(w, captured, text)
+		var err error
+		changes, err = r.runner.Plan(ctx, st, file, r.extra...)
+		return err
+	})
+	st.Out = out
 	if err != nil {
 		return nil, err
 	}
 	rep := &ci.PlanReport{File: r.rel(file), Changes: changes, Excerpt: text.Excerpt()}
-	// Drift may show in resource_drift without a change to make.
-	if !changes && r.verb != verbDrift {
+	if r.verb == verbDrift {
+		// Drift may show in resource_drift without a change to make, and
+		// only show -json lists it.
+		if rep.Summary, err = r.runner.Show(ctx, st, file); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
+	if !changes {
+		return rep, nil
+	}
+	if sum, ok := captured.summary(); ok {
+		rep.Summary = sum
 		return rep, nil
 	}
 	if rep.Summary, err = r.runner.Show(ctx, st, file); err != nil {
@@ -486,19 +596,52 @@ func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.Pl
 	return rep, nil
 }
 
+// boundedBuffer keeps up to max bytes of a command's output; it is safe
+// for the two goroutines copying stdout and stderr.
+type boundedBuffer struct {
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	max      int
+	overflow bool
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len()+len(p) > b.max {
+		b.overflow = true
+	} else if !b.overflow {
+		b.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+// summary counts the plan from the kept output; ok is false when the
+// output was cut or is not understood.
+func (b *boundedBuffer) summary() (tf.Summary, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.overflow {
+		return tf.Summary{}, false
+	}
+	return tf.SummaryFromOutput(b.buf.Bytes())
+}
+
 // apply applies the saved plan with --from-plans when there is one, else
 // plans and applies at once. A saved plan is removed once applied: it is
 // stale from then on, and terraform would refuse it.
 func (r *plannedRun) apply(ctx context.Context, st tf.Stack, path string) (*ci.PlanReport, error) {
 	counts := &applyCounts{w: st.Out}
-	st.Out = counts
 	file := ""
 	if r.flags.fromPlans {
 		if _, err := os.Stat(r.lay.planFile(path)); err == nil {
 			file = r.lay.planFile(path)
 		}
 	}
-	err := r.runner.Apply(ctx, st, file, r.extra...)
+	err := retryStateCreation(ctx, counts, func(w io.Writer) error {
+		st.Out = w
+		return r.runner.Apply(ctx, st, file, r.extra...)
+	})
 	counts.flush()
 	rep := counts.report()
 	if file != "" {
