@@ -9,6 +9,8 @@ func (a *app) cmdGraph(args []string) int {
 	fs := a.flags("graph")
 	format := fs.String("format", "dot", "output `FORMAT`: dot (Graphviz), mermaid (Markdown) or json")
 	sel := selectionFlags(fs, false)
+	changed := a.changedFlags(fs)
+	_ = fs.MarkHidden("why") // list's explanation; a graph gives no reasons
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
@@ -22,9 +24,20 @@ func (a *app) cmdGraph(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci graph: unknown format %q: use dot, mermaid or json\n", *format)
 		return exitFailure
 	}
+	if err := changed.check(); err != nil {
+		fmt.Fprintf(a.stderr, "tmci graph: %v\n", err)
+		return exitFailure
+	}
+	a.startChanged(changed)
 	p, stacks, ok := sel.load(a)
 	if !ok {
 		return exitFailure
+	}
+	if changed.changed {
+		var code int
+		if stacks, code = a.selectChanged(changed, p, stacks); code != exitOK {
+			return code
+		}
 	}
 	x, stacks, ok := sel.grow(a, p, stacks)
 	if !ok {
