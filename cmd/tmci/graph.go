@@ -28,16 +28,9 @@ func (a *app) cmdGraph(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci graph: %v\n", err)
 		return exitFailure
 	}
-	a.startChanged(changed)
-	p, stacks, ok := sel.load(a)
-	if !ok {
-		return exitFailure
-	}
-	if changed.changed {
-		var code int
-		if stacks, code = a.selectChanged(changed, p, stacks); code != exitOK {
-			return code
-		}
+	p, stacks, code := a.loadSelected(sel, changed)
+	if code != exitOK {
+		return code
 	}
 	x, stacks, ok := sel.grow(a, p, stacks)
 	if !ok {

@@ -232,10 +232,9 @@ func (a *app) prepareRun(v verb, f *runFlags, fs *pflag.FlagSet) (*plannedRun, i
 		}
 	}
 
-	a.startChanged(f.changed)
-	p, stacks, ok := f.sel.load(a)
-	if !ok {
-		return nil, exitFailure
+	p, stacks, code := a.loadSelected(f.sel, f.changed)
+	if code != exitOK {
+		return nil, code
 	}
 	env, err := a.environment(p, *f.backend.env)
 	if err != nil {
@@ -254,12 +253,6 @@ func (a *app) prepareRun(v verb, f *runFlags, fs *pflag.FlagSet) (*plannedRun, i
 	}
 	if len(p.TMCI.Backends) == 0 && len(*f.backend.backendConfig) > 0 {
 		return fail("--backend-config overrides a tmci.hcl backend template, and no tmci.hcl declares a backend block")
-	}
-	if f.changed.changed {
-		var code int
-		if stacks, code = a.selectChanged(f.changed, p, stacks); code != exitOK {
-			return nil, code
-		}
 	}
 	x, stacks, ok := f.sel.grow(a, p, stacks)
 	if !ok {
