@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tmci/tmci/internal/pgtest"
 )
 
 // These tests break what tmci depends on while it runs: terraform dies,
@@ -41,6 +47,25 @@ resource "terraform_data" "slow" {
   }
 }
 `, backend, marker, release)
+}
+
+// slowProject writes a project below a new root: files, plus the stack
+// /slow (running after the stacks in after) whose apply waits, with
+// backend, between marker and release (see slowStack).
+func slowProject(t *testing.T, backend string, after []string, files map[string]string) (root, marker, release string) {
+	t.Helper()
+	root = t.TempDir()
+	marker, release = filepath.Join(root, "applying"), filepath.Join(root, "release")
+	t.Cleanup(func() { os.WriteFile(release, nil, 0o644) }) // ends a provisioner left behind
+	quoted := make([]string, len(after))
+	for i, a := range after {
+		quoted[i] = strconv.Quote(a)
+	}
+	files["terramate.tm.hcl"] = "terramate {\n  config {\n  }\n}\n"
+	files["slow/stack.tm"] = "stack {\n  after = [" + strings.Join(quoted, ", ") + "]\n}\n"
+	files["slow/main.tf"] = slowStack(backend, marker, release)
+	writeTree(t, root, files)
+	return root, marker, release
 }
 
 // waitFile waits until path exists, failing the test after a minute or
@@ -128,17 +153,11 @@ func startTmci(t *testing.T, env map[string]string, args ...string) *asyncRun {
 // ends without waiting for the killed terraform's provisioner.
 func TestFaultTerraformKilled(t *testing.T) {
 	bin := findTool(t, tools[0])
-	root := t.TempDir()
-	marker, release := filepath.Join(root, "applying"), filepath.Join(root, "release")
-	t.Cleanup(func() { os.WriteFile(release, nil, 0o644) }) // ends a provisioner left behind
-	writeTree(t, root, map[string]string{
-		"terramate.tm.hcl": "terramate {\n  config {\n  }\n}\n",
-		"slow/stack.tm":    "stack {}\n",
-		"slow/main.tf":     slowStack("local", marker, release),
-		"after/stack.tm":   "stack {\n  after = [\"/slow\"]\n}\n",
-		"after/main.tf":    "resource \"terraform_data\" \"after\" {}\n",
-		"indep/stack.tm":   "stack {}\n",
-		"indep/main.tf":    "resource \"terraform_data\" \"indep\" {}\n",
+	root, marker, _ := slowProject(t, "local", nil, map[string]string{
+		"after/stack.tm": "stack {\n  after = [\"/slow\"]\n}\n",
+		"after/main.tf":  "resource \"terraform_data\" \"after\" {}\n",
+		"indep/stack.tm": "stack {}\n",
+		"indep/main.tf":  "resource \"terraform_data\" \"indep\" {}\n",
 	})
 	env := runEnv(t, bin, nil)
 	start := time.Now()
@@ -190,5 +209,221 @@ func TestFaultTerraformKilled(t *testing.T) {
 	// Nothing the killed terraform started outlives the run.
 	if left := processesWith(t, marker); len(left) > 0 {
 		t.Errorf("the killed terraform's provisioner still runs: %v", left)
+	}
+}
+
+// localTemplate gives each (stack, environment) a local state file under
+// the project root, shared by every run in the checkout whatever its
+// work directory.
+const localTemplate = `backend "local" {
+  path = "${terramate.stack.path.to_root}/.tmci-state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+}
+environment "staging" {}
+`
+
+// TestFaultConcurrentRuns: two tmci runs apply one environment at once,
+// as two CI jobs with their own work directories would. terraform's state
+// lock holds: the second run fails at once with --lock-timeout=0s, naming
+// the lock the first holds, and the first completes.
+func TestFaultConcurrentRuns(t *testing.T) {
+	bin := findTool(t, tools[0])
+	root, marker, release := slowProject(t, "local", nil, map[string]string{"tmci.hcl": localTemplate})
+	env := runEnv(t, bin, nil)
+	first := startTmci(t, env, "-C", root, "apply", "--env=staging", "--log-mode=quiet")
+	waitFile(t, marker, first.done)
+	lockInfo, err := os.ReadFile(filepath.Join(root, ".tmci-state", "staging", "slow", ".terraform.tfstate.lock.info"))
+	if err != nil {
+		t.Fatalf("the first run holds no state lock: %v", err)
+	}
+	var lock struct{ ID, Operation, Who string }
+	if err := json.Unmarshal(lockInfo, &lock); err != nil || lock.ID == "" {
+		t.Fatalf("lock info %s: %v", lockInfo, err)
+	}
+
+	work2 := t.TempDir()
+	out := tmciWant(t, 1, env, "-C", root, "apply", "--env=staging", "--log-mode=stream", "--lock-timeout=0s", "--work-dir="+work2)
+	for _, want := range []string{"Error acquiring the state lock", "Lock Info:", "ID:        " + lock.ID, "Who:       " + lock.Who, "Operation: " + lock.Operation} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the second run's output lacks %q:\n%s", want, out)
+		}
+	}
+	rep := readReport(t, filepath.Join(work2, "staging", "report.json"))
+	if diff := cmp.Diff(map[string]string{"/slow": "failed"}, statuses(rep)); diff != "" || rep.ExitCode != 1 {
+		t.Errorf("second run: exit %d, statuses (-want +got):\n%s", rep.ExitCode, diff)
+	}
+	log, _ := os.ReadFile(filepath.Join(work2, "staging", "logs", "slow.log"))
+	if !bytes.Contains(log, []byte(lock.ID)) {
+		t.Errorf("the second run's log does not name the lock %s:\n%s", lock.ID, log)
+	}
+
+	// A run in the same work directory would share the first's data
+	// directory, log and report: tmci refuses it, naming the first.
+	code, stdout, stderr := tmciCode(t.Context(), env, "-C", root, "apply", "--env=staging", "--log-mode=quiet", "--lock-timeout=0s")
+	if want := fmt.Sprintf("another tmci run (pid %d, tmci apply, since ", os.Getpid()); code != 1 || stdout != "" || !strings.Contains(stderr, want) || !strings.Contains(stderr, "own --work-dir") {
+		t.Errorf("a run in the same work directory: exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, want)
+	}
+
+	select {
+	case <-first.done:
+		t.Fatalf("the first run ended while it held the lock: exit %d\n%s%s", first.code, first.stdout, first.stderr)
+	default:
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	if first.code != 0 {
+		t.Fatalf("the first run: exit %d\n%s%s", first.code, first.stdout, first.stderr)
+	}
+	log, _ = os.ReadFile(filepath.Join(root, ".tmci", "staging", "logs", "slow.log"))
+	if !bytes.Contains(log, []byte("Apply complete!")) || bytes.Contains(log, []byte("Error")) || bytes.IndexByte(log, 0) >= 0 {
+		t.Errorf("the first run's log is not its own, whole:\n%q", log)
+	}
+	if rep := readReport(t, filepath.Join(root, ".tmci", "staging", "report.json")); rep.ExitCode != 0 {
+		t.Errorf("the first run's report says exit %d", rep.ExitCode)
+	}
+	if st := localState(t, root, "staging", "/slow"); !strings.Contains(st, `"terraform_data"`) {
+		t.Errorf("the first run's state holds no terraform_data:\n%s", st)
+	}
+}
+
+// privatePostgres starts a PostgreSQL server for one test, as
+// .ci/postgres.sh does for the whole suite, on a free port, and returns
+// the connection string of its postgres database and functions that stop
+// it (fast shutdown: sessions are ended, as when a database is
+// restarted) and start it again. The server is stopped and removed when
+// the test ends.
+func privatePostgres(t *testing.T) (conn string, stop, start func()) {
+	t.Helper()
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	runuser, err := exec.LookPath("runuser")
+	if len(bins) == 0 || err != nil || os.Geteuid() != 0 {
+		skipOrFail(t, "a private PostgreSQL needs root, runuser and the server binaries in /usr/lib/postgresql/*/bin (see .ci/postgres.sh)")
+	}
+	pgbin := filepath.Dir(bins[len(bins)-1])
+	// The server runs as postgres, who cannot enter t.TempDir().
+	data, err := os.MkdirTemp("", "tmci-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(data) })
+	asPostgres := func(name string, args ...string) error {
+		out, err := exec.Command(runuser, append([]string{"-u", "postgres", "--", filepath.Join(pgbin, name)}, args...)...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	if out, err := exec.Command("chown", "postgres", data).CombinedOutput(); err != nil {
+		skipOrFail(t, fmt.Sprintf("chown postgres %s: %v %s", data, err, out))
+	}
+	if err := asPostgres("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off", port, data)
+	running := false
+	start = func() {
+		if err := asPostgres("pg_ctl", "-D", data, "-l", filepath.Join(data, "log"), "-w", "-o", opts, "start"); err != nil {
+			t.Fatal(err)
+		}
+		running = true
+	}
+	stop = func() {
+		if running {
+			running = false
+			if err := asPostgres("pg_ctl", "-D", data, "-m", "fast", "-w", "stop"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	start()
+	t.Cleanup(stop)
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), stop, start
+}
+
+// TestFaultPostgresStopped: the pg backend's server stops while a stack
+// applies. The stack fails with terraform's error in its log and report,
+// the stack after it is skipped, and report.json is complete.
+func TestFaultPostgresStopped(t *testing.T) {
+	bin := findTool(t, tools[0])
+	conn, stop, start := privatePostgres(t)
+	root, marker, release := slowProject(t, "pg", []string{"/a", "/b"}, map[string]string{
+		"tmci.hcl":     pgTemplate,
+		"a/stack.tm":   "stack {}\n",
+		"a/main.tf":    "terraform {\n  backend \"pg\" {}\n}\nresource \"terraform_data\" \"a\" {}\n",
+		"b/stack.tm":   "stack {}\n",
+		"b/main.tf":    "terraform {\n  backend \"pg\" {}\n}\nresource \"terraform_data\" \"b\" {}\n",
+		"dep/stack.tm": "stack {\n  after = [\"/slow\"]\n}\n",
+		"dep/main.tf":  "terraform {\n  backend \"pg\" {}\n}\nresource \"terraform_data\" \"dep\" {}\n",
+	})
+	env := runEnv(t, bin, map[string]string{"STATE_DB": conn})
+	r := startTmci(t, env, "-C", root, "apply", "--env=pr-1", "--log-mode=quiet", "--parallel=2")
+	waitFile(t, marker, r.done)
+	stop()
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-r.done
+	out := r.stdout + r.stderr
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", r.code, out)
+	}
+	rep := readReport(t, filepath.Join(root, ".tmci", "pr-1", "report.json"))
+	want := map[string]string{"/a": "succeeded", "/b": "succeeded", "/slow": "failed", "/dep": "skipped"}
+	if diff := cmp.Diff(want, statuses(rep)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if rep.ExitCode != 1 || len(rep.Stacks) != 4 || rep.Totals.Stacks != 4 {
+		t.Errorf("report: exit %d, %d stacks, totals %+v", rep.ExitCode, len(rep.Stacks), rep.Totals)
+	}
+	// terraform saved the state it could not write in the stack, and
+	// tmci says where and what to do with it.
+	errored, err := os.ReadFile(filepath.Join(root, "slow", "errored.tfstate"))
+	if err != nil || !bytes.Contains(errored, []byte(`"terraform_data"`)) {
+		t.Errorf("slow/errored.tfstate: %v\n%s", err, errored)
+	}
+	for _, s := range rep.Stacks {
+		if s.Path != "/slow" {
+			continue
+		}
+		if !strings.Contains(s.Error, "saved it in slow/errored.tfstate") || !strings.Contains(s.Error, "tmci exec --env=pr-1 -- terraform state push errored.tfstate") {
+			t.Errorf("/slow's error does not point at the saved state: %q", s.Error)
+		}
+		log, _ := os.ReadFile(filepath.Join(root, s.Log))
+		for _, want := range []string{"connection refused", "Failed to persist state to backend"} {
+			if !bytes.Contains(log, []byte(want)) {
+				t.Errorf("/slow's log lacks %q:\n%s", want, log)
+			}
+		}
+	}
+	for _, s := range rep.Stacks {
+		if s.Path == "/dep" && (len(s.FailedDependencies) != 1 || s.FailedDependencies[0] != "/slow") {
+			t.Errorf("/dep: failed dependencies %v", s.FailedDependencies)
+		}
+	}
+	// The advice works: with the server back, the saved state is pushed
+	// and the database holds the resource again.
+	start()
+	db := pgtest.Open(t, conn)
+	state := func() string {
+		var data string
+		err := db.QueryRow(`SELECT data FROM "pr-1_slow".states WHERE name = 'default'`).Scan(&data)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatalf("the state of /slow in pr-1: %v", err)
+		}
+		return data
+	}
+	if data := state(); strings.Contains(data, `"terraform_data"`) {
+		t.Fatalf("the failed apply wrote its state after all:\n%s", data)
+	}
+	tmciWant(t, 0, env, "-C", filepath.Join(root, "slow"), "exec", "--env=pr-1", "--", bin, "state", "push", "errored.tfstate")
+	if data := state(); !strings.Contains(data, `"terraform_data"`) {
+		t.Errorf("after state push, the state of /slow in pr-1 holds no terraform_data:\n%s", data)
 	}
 }

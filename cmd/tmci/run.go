@@ -358,6 +358,7 @@ func (a *app) checkBackends(r *plannedRun) (map[string]*backend.Config, map[stri
 //	<dir>/plans/<stack path>.tfplan
 //	<dir>/logs/<stack path>.log
 //	<dir>/report.json
+//	<dir>/.lock                          held by the run (lockWorkDir)
 //
 // The data directory and backend file sit one level below the stack's
 // directory under names starting with a dot, which no stack directory can
@@ -464,10 +465,12 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 		return r.apply(ctx, st, path)
 	case verbDestroy:
 		counts := &applyCounts{w: out}
+		start := time.Now()
 		err := retryStateCreation(ctx, counts, func(w io.Writer) error {
 			st.Out = w
 			return r.runner.Destroy(ctx, st, r.extra...)
 		})
+		err = r.withErroredState(err, st.Dir, start)
 		counts.flush()
 		return counts.report(), err
 	}
@@ -638,10 +641,12 @@ func (r *plannedRun) apply(ctx context.Context, st tf.Stack, path string) (*ci.P
 			file = r.lay.planFile(path)
 		}
 	}
+	start := time.Now()
 	err := retryStateCreation(ctx, counts, func(w io.Writer) error {
 		st.Out = w
 		return r.runner.Apply(ctx, st, file, r.extra...)
 	})
+	err = r.withErroredState(err, st.Dir, start)
 	counts.flush()
 	rep := counts.report()
 	if file != "" {
@@ -674,6 +679,12 @@ func (a *app) execute(r *plannedRun) int {
 		return framer.Frame(node, st.String(), st != scheduler.Succeeded)
 	}
 	logs := scheduler.LogFiles(func(node string) string { return r.lay.logFile(node) })
+	release, err := lockWorkDir(r.lay.dir, "tmci "+string(r.verb))
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
+		return exitFailure
+	}
+	defer release()
 	start := time.Now()
 	results, err := scheduler.Run(a.ctx, r.deps, scheduler.Options{
 		Parallel:  r.flags.parallel,
