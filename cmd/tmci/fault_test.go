@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -425,5 +426,55 @@ func TestFaultPostgresStopped(t *testing.T) {
 	tmciWant(t, 0, env, "-C", filepath.Join(root, "slow"), "exec", "--env=pr-1", "--", bin, "state", "push", "errored.tfstate")
 	if data := state(); !strings.Contains(data, `"terraform_data"`) {
 		t.Errorf("after state push, the state of /slow in pr-1 holds no terraform_data:\n%s", data)
+	}
+}
+
+// TestFaultDiskFull: the work directory's file system fills up while
+// stacks write their logs. tmci says so and exits 1, and leaves no
+// report.json rather than a partial one. The test mounts a small tmpfs,
+// so it needs root and the right to mount; elsewhere it skips.
+func TestFaultDiskFull(t *testing.T) {
+	work := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", work).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a 256 KiB tmpfs to fill (needs root and the right to mount): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", work).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", work, err, out)
+		}
+	})
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"terramate.tm.hcl": "terramate {\n  config {\n  }\n}\n",
+		"a/stack.tm":       "stack {}\n",
+		"b/stack.tm":       "stack {}\n",
+	})
+	before := projectFiles(t, root)
+	env := map[string]string{"PATH": os.Getenv("PATH")}
+	// Each stack prints 200 KiB: the second log cannot fit.
+	code, stdout, stderr := tmciCode(t.Context(), env, "-C", root, "run", "--work-dir="+work, "--log-mode=quiet", "--parallel=1", "--",
+		"sh", "-c", "head -c 204800 /dev/zero | tr '\\0' x")
+	out := stdout + stderr
+	if code != 1 || !strings.Contains(out, "no space left on device") {
+		t.Errorf("exit %d, want 1 and the file system's error:\n%s", code, out)
+	}
+	if !strings.Contains(stderr, "tmci run: no report: writing ") || strings.Contains(stderr, "tmci run: report ") {
+		t.Errorf("tmci does not say it could not write report.json, or names it as written:\n%s", out)
+	}
+	// Without a report, the console says why the stack failed.
+	if !strings.Contains(stderr, "tmci run: /b failed: write the log of /b: ") {
+		t.Errorf("tmci does not say why /b failed:\n%s", out)
+	}
+	err := filepath.WalkDir(work, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), "report.json") {
+			t.Errorf("a report was left on the full disk: %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, projectFiles(t, root)); diff != "" {
+		t.Errorf("files in the project changed (-before +after):\n%s", diff)
 	}
 }

@@ -705,9 +705,17 @@ func (a *app) execute(r *plannedRun) int {
 	a.printDrift(r, rep)
 	a.explainFailures(r, rep)
 	if err := writeReports(rep, r.lay.dir, a.getenv); err != nil {
-		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
+		// The console is then all there is: say why stacks failed.
+		for _, s := range rep.Stacks {
+			if s.Status == ci.StatusFailed {
+				fmt.Fprintf(a.stderr, "tmci %s: %s failed: %s\n", r.verb, s.Path, s.Error)
+			}
+		}
+		fmt.Fprintf(a.stderr, "tmci %s: no report: %v\n", r.verb, err)
 		return exitFailure
 	}
+	// Named only once written: a full disk leaves none.
+	fmt.Fprintf(a.stderr, "tmci %s: report %s\n", r.verb, a.displayPath(r.lay.report()))
 	return rep.ExitCode
 }
 
