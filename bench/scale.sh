@@ -4,7 +4,8 @@
 # and a branch changing three stacks. Times each command with
 # /usr/bin/time (wall time and peak RSS of the tmci process), next to a
 # floor that only reads the project's files (find + cat of every *.tm
-# file), then runs TestScale on a project of the same size in process to
+# file) and, for run, one that starts the same processes two at a time
+# (xargs -P2), then runs TestScale on a project of the same size in process to
 # check that no command leaves a goroutine or an open file behind.
 # Usage: bench/scale.sh  (output in bench/out/scale/)
 set -euo pipefail
@@ -21,8 +22,9 @@ git checkout -q -b change
 for f in $(find "$dir" -name main.tf | sort | sed -n '1p;500p;$p'); do echo "# changed" >>"$f"; done
 git commit -q -am "change three stacks"
 
-# measure NAME EXPECTED-EXIT CMD...: one row of the table; the first row
-# measured is the floor the others' wall times are divided by.
+# measure NAME EXPECTED-EXIT CMD...: one row of the table. A row named
+# "floor: ..." is the floor the wall times of the rows after it are
+# divided by.
 rows=() floor=""
 measure() {
 	local name="$1" want="$2"
@@ -35,7 +37,7 @@ measure() {
 		exit 1
 	fi
 	read -r wall rss <"$out/time"
-	floor="${floor:-$wall}"
+	case "$name" in floor:*) floor="$wall" ;; esac
 	rows+=("$(awk -v n="$name" -v w="$wall" -v f="$floor" -v r="$rss" -v l="$(wc -l <"$out/stdout")" \
 		'BEGIN {printf "%-44s %8.2f %8.1fx %10.1f %8d", n, w, (f > 0 ? w / f : 0), r / 1024, l}')")
 }
@@ -45,6 +47,7 @@ measure "tmci list" 0 "${tmci[@]}" list
 measure "tmci list --changed" 0 "${tmci[@]}" list --changed
 measure "tmci list --run-order" 0 "${tmci[@]}" list --run-order
 measure "tmci check --env=prod" 0 "${tmci[@]}" check --env=prod
+measure "floor: seq $stacks | xargs -P2 true" 0 sh -c "seq $stacks | xargs -n1 -P2 true"
 measure "tmci run --env=prod --parallel 2 -- true" 0 "${tmci[@]}" run --env=prod --parallel 2 --log-mode=quiet -- true
 grep -q "$stacks stacks: $stacks succeeded" "$out/stderr" || { cat "$out/stderr" >&2; exit 1; }
 
