@@ -31,7 +31,7 @@ targets() {
 # corpus lists the crasher files of one target.
 corpus() {
 	local dir=$1/testdata/fuzz/$2
-	[[ -d $dir ]] && find "$dir" -type f | sort || true
+	if [[ -d $dir ]]; then find "$dir" -type f | sort; fi
 }
 
 mapfile -t all < <(targets)
