@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates docs/performance.md: runs every benchmark script of bench/
-# with small round counts (about 10-15 minutes on 2 cores), collects the
+# with small round counts (about 5 minutes on an idle 2-core machine), collects the
 # RESULT lines they print (see bench/result.sh) into one table, and adds
 # the machine it ran on and every script's raw output.
 #
@@ -21,13 +21,13 @@ doc=docs/performance.md
 # The scripts, with the round counts used here: the sizes the issues name
 # (10,000 stacks, 20,000 commits, 100 terraform stacks) at few rounds.
 declare -A steps=(
-	[list]="RUNS=3 bench/list.sh 10000 3"
-	[list-run-order]="RUNS=3 bench/list-run-order.sh 10000 5"
-	[changed]="RUNS=3 bench/changed.sh 1000:20000 10000:20000"
-	[check]="bench/check.sh 2x"
-	[scheduler-overhead]="ROUNDS=5 bench/scheduler-overhead.sh"
-	[plan-100]="ROUNDS=1 bench/plan-100.sh"
-	[gobench]="BENCHTIME=3x bench/gobench.sh"
+	[list]="bench/list.sh 10000 5"
+	[list-run-order]="RUNS=5 bench/list-run-order.sh 10000 5"
+	[changed]="RUNS=5 bench/changed.sh 1000:20000 10000:20000"
+	[check]="bench/check.sh 5x"
+	[scheduler-overhead]="ROUNDS=7 bench/scheduler-overhead.sh"
+	[plan-100]="ROUNDS=3 bench/plan-100.sh"
+	[gobench]="BENCHTIME=5x bench/gobench.sh"
 )
 order=(list list-run-order changed check scheduler-overhead plan-100 gobench)
 if [[ $# -gt 0 ]]; then
@@ -62,7 +62,7 @@ for step in "${order[@]}"; do
 	status=0
 	bash -c "$cmd" >"$out/$step.log" 2>&1 || status=$?
 	echo "$(($(date +%s) - start))" >"$out/$step.seconds"
-	grep $'^RESULT\t' "$out/$step.log" | sed "s/^RESULT/$step/" >>"$out/results" || true
+	grep -a $'^RESULT\t' "$out/$step.log" | sed "s/^RESULT/$step/" >>"$out/results" || true
 	if [[ $status -ne 0 ]]; then
 		printf '%s\tfailed (exit %s), see its output below\t-\t\t\t\t\tfailed\n' "$step" "$status" >>"$out/results"
 		echo "   failed (exit $status): see $out/$step.log" >&2
