@@ -31,12 +31,15 @@ scheduler BenchmarkRun/scheduler                 BenchmarkRun/floor        -|
 tf       BenchmarkExecTrue/scheduler             BenchmarkExecTrue/floor   -|
 '
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.pkg"' EXIT
 for pkg in $(awk 'NF { print $1 }' <<<"$pairs" | uniq); do
 	echo "== go test -bench . -benchtime $benchtime ./$pkg (load $(cut -d' ' -f1 /proc/loadavg))"
-	go test -run '^$' -bench . -benchtime "$benchtime" "./$pkg" | tee /dev/stderr |
-		awk -v pkg="$pkg" '/^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name); print pkg, name, $3, $5 }' >>"$out"
-done 2>&1
+	# Not tee /dev/stderr: reopened, a regular file's offset starts at 0
+	# again, and the output overwrites itself.
+	go test -run '^$' -bench . -benchtime "$benchtime" "./$pkg" >"$out.pkg"
+	cat "$out.pkg"
+	awk -v pkg="$pkg" '/^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name); print pkg, name, $3, $5 }' "$out.pkg" >>"$out"
+done
 # human NS prints a duration in ns/op readably.
 awk -v pairs="$pairs" '
 	function human(ns) {
