@@ -5,21 +5,23 @@
 # project without ordering it. Prints the best of 5 runs of each, wall
 # clock and CPU time (which a busy machine inflates less).
 #
-#   bench/list-run-order.sh [N] [FANOUT]
+#   bench/list-run-order.sh [N] [FANOUT]      (RUNS: runs per command, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
 fanout=${2:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. bench/result.sh
+runs=${RUNS:-5}
 
 go build -o "$work/tmci" ./cmd/tmci
 go run ./bench/genstacks -n "$n" -fanout "$fanout" "$work/project"
 git -C "$work/project" init -q
 
-best() { # best wall and CPU (user+sys) seconds of 5 runs of "$@"
+best() { # best wall and CPU (user+sys) seconds of RUNS runs of "$@"
 	local wall=999 cpu=999
-	for _ in 1 2 3 4 5; do
+	for _ in $(seq "$runs"); do
 		/usr/bin/time -f '%e %U %S' -o "$work/time" "$@" >/dev/null 2>&1
 		read -r w u s <"$work/time"
 		wall=$(awk -v a="$wall" -v b="$w" 'BEGIN { print (b < a) ? b : a }')
@@ -37,3 +39,5 @@ echo "tmci list --run-order:   ${order}s wall, ${ordercpu}s CPU"
 awk -v f="$floor" -v o="$order" -v fc="$floorcpu" -v oc="$ordercpu" \
 	'BEGIN { printf "ratio to floor:          %.2f wall, %.2f CPU\n", o / f, oc / fc }'
 echo "load average:           $(cut -d' ' -f1-3 /proc/loadavg)"
+result "tmci list --run-order, $stacks stacks, ~$((n * fanout)) edges (best of $runs)" "$order s" "tmci list" "$floor s" \
+	"$(ratio "$order" "$floor")" "< 0.7 s" "$(holds 'o < 0.7' o="$order")"

@@ -10,6 +10,7 @@ runs=${2:-5}
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+. "$here/bench/result.sh"
 
 go build -o "$work/tmci" "$here/cmd/tmci"
 go run "$here/bench/synth" -stacks "$stacks" -after 2 -tmci "$work/project"
@@ -37,3 +38,5 @@ printf '%-28s %8s %10s\n' "command ($stacks stacks)" "seconds" "peak RSS"
 printf '%-28s %8s %8s MB\n' "floor: find | xargs cat" "$floor_t" "$((floor_rss / 1024))"
 printf '%-28s %8s %8s MB\n' "tmci list" "$list_t" "$((list_rss / 1024))"
 awk -v a="$list_t" -v b="$floor_t" 'BEGIN{ if (b > 0) printf "ratio tmci list / floor: %.1fx\n", a/b }'
+result "tmci list, $stacks stacks (best of $runs)" "$list_t s, $((list_rss / 1024)) MB" "find + cat of every .tm file" "$floor_t s" \
+	"$(ratio "$list_t" "$floor_t")" "< 0.7 s and < 150 MB" "$(holds 't < 0.7 && m < 150 * 1024' t="$list_t" m="$list_rss")"

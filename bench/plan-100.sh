@@ -11,6 +11,7 @@
 # >= 1.7. TF selects the binary (default: terraform on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/result.sh
 out="$PWD/bench/out/plan"
 rm -rf "$out" && mkdir -p "$out/project"
 go build -o "$out/tmci" ./cmd/tmci
@@ -84,3 +85,8 @@ awk -v f="$floor_wall" -v s="$fresh_wall" -v fc="$fclean_wall" -v c="$clean_wall
 	printf "speed-up, fresh (every plan has changes): %.2f (target >= 1.70)\n", f / s
 	printf "speed-up, clean (no plan has changes):    %.2f (target >= 1.70)\n", fc / c
 }'
+# The ratio here is the speed-up, floor / tmci.
+result "tmci plan --parallel 2, 100 stacks, fresh (median of $rounds)" "$fresh_wall ms" "sequential init + plan loop" "$floor_wall ms" \
+	"$(ratio "$floor_wall" "$fresh_wall") (speed-up)" "speed-up >= 1.7" "$(holds 'f >= 1.7 * s' f="$floor_wall" s="$fresh_wall")"
+result "tmci plan --parallel 2, 100 stacks, clean (median of $rounds)" "$clean_wall ms" "sequential init + plan loop" "$fclean_wall ms" \
+	"$(ratio "$fclean_wall" "$clean_wall") (speed-up)" "speed-up >= 1.7" "$(holds 'f >= 1.7 * s' f="$fclean_wall" s="$clean_wall")"

@@ -7,6 +7,7 @@
 # same machine load; medians are compared. Target: tmci/floor <= 1.3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/result.sh
 out="$PWD/bench/out/scheduler"
 rm -rf "$out" && mkdir -p "$out/project"
 go build -o "$out/tmci" ./cmd/tmci
@@ -36,3 +37,5 @@ echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "floor (xargs -P2, $nodes x true):          ${floor[*]} ms, median $f ms"
 echo "tmci run --parallel 2 -- true ($nodes stacks): ${sched[*]} ms, median $s ms"
 awk -v s="$s" -v f="$f" 'BEGIN {printf "ratio tmci/floor: %.2f (target <= 1.30)\n", s / f}'
+result "tmci run --parallel 2 -- true, $nodes stacks (median of $rounds)" "$s ms" "xargs -n1 -P2 true, $nodes processes" "$f ms" \
+	"$(ratio "$s" "$f")" "<= 1.3" "$(holds 's <= 1.3 * f' s="$s" f="$f")"

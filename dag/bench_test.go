@@ -1,36 +1,21 @@
 package dag
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tmci/tmci/internal/synth"
 )
 
-// benchStacks returns n stacks in 100 directories, each after `fanout`
-// distinct earlier stacks named by absolute path (n*fanout edges, no
+// benchStacks returns synth.Graph(n, fanout) as dag stacks: n stacks in
+// 100 directories, each after fanout earlier ones (n*fanout edges, no
 // cycle), every tenth one tagged.
 func benchStacks(n, fanout int) []Stack {
-	rng := rand.New(rand.NewPCG(1, 2))
-	name := func(i int) string { return fmt.Sprintf("/dir%03d/stack%05d", i%100, i) }
-	stacks := make([]Stack, n)
-	for i := range stacks {
-		stacks[i].Path = name(i)
-		if i%10 == 0 {
-			stacks[i].Tags = []string{"tenth"}
-		}
-		if i < fanout {
-			continue
-		}
-		seen := map[int]bool{}
-		for len(seen) < fanout {
-			j := rng.IntN(i)
-			if !seen[j] {
-				seen[j] = true
-				stacks[i].After.List = append(stacks[i].After.List, name(j))
-			}
-		}
+	g := synth.Graph(n, fanout)
+	stacks := make([]Stack, len(g))
+	for i, s := range g {
+		stacks[i] = Stack{Path: s.Path, Tags: s.Tags, After: Refs{List: s.After}}
 	}
 	return stacks
 }

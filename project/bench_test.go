@@ -1,6 +1,9 @@
 package project
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/tmci/tmci/internal/synth"
@@ -15,6 +18,30 @@ func benchProject(b *testing.B, n int) string {
 		b.Fatal(err)
 	}
 	return dir
+}
+
+// BenchmarkFloorRead10k is the floor of BenchmarkLoad10k and
+// BenchmarkGlobals10k: walking the same tree and reading every file, which
+// any loader must do before it parses anything.
+func BenchmarkFloorRead10k(b *testing.B) {
+	dir := benchProject(b, 10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		files := 0
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if _, err := os.ReadFile(p); err != nil {
+				return err
+			}
+			files++
+			return nil
+		})
+		if err != nil || files < 10000 {
+			b.Fatalf("read %d files: %v", files, err)
+		}
+	}
 }
 
 // BenchmarkLoad10k measures what tmci list pays: walking and parsing a

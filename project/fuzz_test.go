@@ -1,10 +1,16 @@
 package project
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -78,5 +84,98 @@ func FuzzTMCIConfig(f *testing.F) {
 			p.TMCI.Match(name)
 		}
 		p.TMCI.BackendFor("/a/b")
+	})
+}
+
+// FuzzParseTagFilter parses arbitrary --tags and --no-tags values: no
+// panic, and an accepted filter behaves as Terramate's language says: a
+// stack carrying every tag of one include clause and no excluded tag
+// matches, and a stack carrying an excluded tag never does.
+func FuzzParseTagFilter(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"a", ""}, {"a:b,c", "d"}, {"a,,b", ""}, {"", ","}, {"x/y.z", "a:b"}, {"A", ""},
+		{"a:", ""}, {":", ":"}, {"ü", "-a"}, {"a-b_c", "c,d"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, include, exclude string) {
+		var inc, exc []string
+		if include != "" {
+			inc = []string{include}
+		}
+		if exclude != "" {
+			exc = []string{exclude}
+		}
+		tf, err := ParseTagFilter(inc, exc)
+		if err != nil {
+			if !strings.Contains(err.Error(), "tags") {
+				t.Errorf("error names no flag: %v", err)
+			}
+			return
+		}
+		for _, and := range tf.include {
+			for _, tag := range and {
+				if !ValidTag(tag) {
+					t.Fatalf("accepted invalid tag %q from %q", tag, include)
+				}
+			}
+		}
+		for _, tag := range tf.exclude {
+			if !ValidTag(tag) {
+				t.Fatalf("accepted invalid tag %q from %q", tag, exclude)
+			}
+			if tf.Match(&Stack{Tags: []string{tag}}) {
+				t.Errorf("a stack tagged %q, excluded by %q, matched", tag, exclude)
+			}
+		}
+		for _, and := range tf.include {
+			s := &Stack{Tags: slices.Clone(and)}
+			if !slices.ContainsFunc(and, func(tag string) bool { return slices.Contains(tf.exclude, tag) }) && !tf.Match(s) {
+				t.Errorf("a stack tagged %v did not match --tags %q --no-tags %q", and, include, exclude)
+			}
+		}
+	})
+}
+
+// FuzzEval evaluates arbitrary expressions in a stack's scope, with the
+// whole function library and a global of each type: no panic, and no
+// input may take seconds.
+func FuzzEval(f *testing.F) {
+	for _, seed := range []string{
+		`global.s`, `"${global.n + 1}-${terramate.stack.path.relative}"`,
+		`tm_upper(global.s)`, `[for x in global.l : x * 2 if x > 1]`, `{for k, v in global.o : v => k}`,
+		`try(global.missing, "d")`, `jsonencode(global.o)`, `regex("([a-z]+)", global.s)`,
+		`format("%5.2f|%-3s|%q", 1.5, "a", "b")`, `cidrsubnet("10.0.0.0/8", 8, 2)`,
+		`formatdate("YYYY-MM-DD", "2024-01-02T03:04:05Z")`, `range(1, 10, 2)`,
+		`tm_ternary(global.n > 1, "a", "b")`, `substr("héllo", 1, -1)`, `slug(global.s)`,
+		`sensitive(global.s)`, `split(",", "a,b")[5]`, `lookup(global.o, "a", null)`,
+	} {
+		f.Add(seed)
+	}
+	dir := f.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "stacks", "a"), 0o755); err != nil {
+		f.Fatal(err)
+	}
+	files := map[string]string{
+		"globals.tm":        "globals {\n  s = \"Hello World\"\n  n = 3\n  l = [1, 2, 3]\n  o = { a = \"x\", b = \"y\" }\n  z = null\n}\n",
+		"stacks/a/stack.tm": "stack {\n  name = \"a\"\n  tags = [\"t\"]\n}\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(src), 0o644); err != nil {
+			f.Fatal(err)
+		}
+	}
+	p, diags := Load(dir, Options{})
+	if diags.HasErrors() {
+		f.Fatal(diags)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "fuzz.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			return
+		}
+		tm := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("slow input %q", src)) })
+		defer tm.Stop()
+		p.Scope(p.Stacks[0]).Eval(expr, nil)
 	})
 }

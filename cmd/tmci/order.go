@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -111,11 +109,12 @@ func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, bool) {
 			fmt.Fprintf(a.stderr, "tmci: --stacks-from: %v\n", err)
 			return nil, false
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for line := 1; sc.Scan(); line++ {
-			ref, _, _ := strings.Cut(sc.Text(), "#")
+		// Not a bufio.Scanner: it stops silently at a line over 64 KiB,
+		// which would drop the rest of the list.
+		for i, text := range strings.Split(string(data), "\n") {
+			ref, _, _ := strings.Cut(text, "#")
 			if ref = strings.TrimSpace(ref); ref != "" {
-				pick(fmt.Sprintf("%s:%d", s.stacksFrom, line), ref)
+				pick(fmt.Sprintf("%s:%d", s.stacksFrom, i+1), ref)
 			}
 		}
 	}

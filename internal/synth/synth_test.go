@@ -3,6 +3,7 @@ package synth
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,38 @@ func TestWrite(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestGraph(t *testing.T) {
+	g := Graph(1000, 5)
+	index := map[string]int{}
+	edges := 0
+	for i, s := range g {
+		index[s.Path] = i
+		for _, a := range s.After {
+			j, ok := index[a]
+			if !ok || j >= i {
+				t.Fatalf("%s is after %s, which is not an earlier stack", s.Path, a)
+			}
+		}
+		edges += len(s.After)
+	}
+	if len(g) != 1000 || edges != (1000-5)*5 {
+		t.Errorf("%d stacks, %d edges; want 1000 and %d", len(g), edges, (1000-5)*5)
+	}
+	dir := t.TempDir()
+	if err := WriteGraph(dir, 100, 5); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "svc50", "stack00050", "stack.tm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), `"tag:base"]`) || !strings.Contains(string(src), `tags = ["tenth"]`) {
+		t.Errorf("stack00050/stack.tm:\n%s", src)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "svc00", "stack00000", "nested", "stack.tm")); err != nil {
+		t.Error(err)
 	}
 }
