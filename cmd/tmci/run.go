@@ -672,7 +672,11 @@ func (a *app) execute(r *plannedRun) int {
 		return framer.Frame(node, st.String(), st != scheduler.Succeeded)
 	}
 	logs := scheduler.LogFiles(func(node string) string { return r.lay.logFile(node) })
-	release, err := lockWorkDir(r.lay.dir, "tmci "+string(r.verb))
+	wait := r.flags.lockTimeout
+	if !r.verb.usesTerraform() {
+		wait = defaultLockTimeout // tmci run has no --lock-timeout
+	}
+	release, err := lockWorkDir(a.ctx, r.lay.dir, "tmci "+string(r.verb), wait, a.stderr)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
 		return exitFailure

@@ -3,8 +3,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +19,13 @@ import (
 // data directories, truncate each other's logs mid-write and overwrite
 // each other's report; terraform's state lock protects the state, not
 // these. The lock is flock(2) on <dir>/.lock, released by the kernel even
-// when tmci is killed; the file names its holder for the run refused.
-// Runs with their own --work-dir do not meet here and meet at the state
-// lock instead.
-func lockWorkDir(dir, command string) (release func(), err error) {
+// when tmci is killed; the file names its holder. Like terraform's state
+// lock, a held lock is waited for up to wait (saying so once on note), so
+// CI jobs that share a checkout, as a shell runner's parallel jobs may,
+// take turns; past wait, or when ctx ends, the run is refused naming the
+// holder. Runs with their own --work-dir do not meet here and meet at the
+// state lock instead.
+func lockWorkDir(ctx context.Context, dir, command string, wait time.Duration, note io.Writer) (release func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create the work directory: %w", err)
 	}
@@ -29,14 +34,29 @@ func lockWorkDir(dir, command string) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the work directory's lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+	deadline := time.Now().Add(wait)
+	for waited := false; ; waited = true {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
 			return nil, fmt.Errorf("lock the work directory %s: %w", dir, err)
 		}
 		holder, _ := os.ReadFile(path)
-		return nil, fmt.Errorf("another tmci run (%s) is using the work directory %s: wait for it to end, or give this run its own --work-dir",
-			strings.TrimSpace(string(holder)), dir)
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			f.Close()
+			return nil, fmt.Errorf("another tmci run (%s) is using the work directory %s: wait for it to end, or give this run its own --work-dir",
+				strings.TrimSpace(string(holder)), dir)
+		}
+		if !waited {
+			fmt.Fprintf(note, "tmci: waiting up to %s for another tmci run (%s) using %s\n", wait, strings.TrimSpace(string(holder)), dir)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	// Name the holder; a failure to do so costs only the message above.
 	if err := f.Truncate(0); err == nil {
