@@ -214,7 +214,9 @@ func (r *Runner) terraform(ctx context.Context, s Stack, stdout, stderr io.Write
 // ctx is cancelled the group gets exactly one SIGINT (os/exec calls Cancel
 // once), so terraform stops gracefully and releases its state lock; after
 // the grace period the command is killed, and so is anything left in its
-// group.
+// group. When the command itself dies of a signal (the OOM killer's
+// SIGKILL), what it started in its group, such as a provisioner's shell,
+// is killed too rather than left running after tmci.
 func (r *Runner) run(ctx context.Context, s Stack, stdout, stderr io.Writer, name string, args []string) error {
 	env, err := r.Environ(s)
 	if err != nil {
@@ -239,7 +241,7 @@ func (r *Runner) run(ctx context.Context, s Stack, stdout, stderr io.Writer, nam
 	}
 	ownProcessGroup(cmd)
 	err = cmd.Run()
-	if ctx.Err() != nil && cmd.Process != nil {
+	if cmd.Process != nil && (ctx.Err() != nil || killedBySignal(err)) {
 		killProcessGroup(cmd)
 	}
 	if err != nil {

@@ -79,6 +79,24 @@ func (a *app) startChanged(c *changedFlags) {
 	})
 }
 
+// loadSelected loads the project and the stacks the selection flags pick,
+// narrowed to the changed ones with --changed. Change detection starts
+// before the project loads, so git works while the files parse. code is
+// exitOK when p is set.
+func (a *app) loadSelected(sel *selection, c *changedFlags) (p *project.Project, stacks []*project.Stack, code int) {
+	a.startChanged(c)
+	p, stacks, ok := sel.load(a)
+	if !ok {
+		return nil, nil, exitFailure
+	}
+	if c.changed {
+		if stacks, code = a.selectChanged(c, p, stacks); code != exitOK {
+			return nil, nil, code
+		}
+	}
+	return p, stacks, exitOK
+}
+
 // selectChanged keeps the stacks of candidates the change touches, in
 // their order. It returns exitFailure after printing why when change
 // detection fails.

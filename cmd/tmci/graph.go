@@ -9,6 +9,8 @@ func (a *app) cmdGraph(args []string) int {
 	fs := a.flags("graph")
 	format := fs.String("format", "dot", "output `FORMAT`: dot (Graphviz), mermaid (Markdown) or json")
 	sel := selectionFlags(fs, false)
+	changed := a.changedFlags(fs)
+	_ = fs.MarkHidden("why") // list's explanation; a graph gives no reasons
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
@@ -22,9 +24,13 @@ func (a *app) cmdGraph(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci graph: unknown format %q: use dot, mermaid or json\n", *format)
 		return exitFailure
 	}
-	p, stacks, ok := sel.load(a)
-	if !ok {
+	if err := changed.check(); err != nil {
+		fmt.Fprintf(a.stderr, "tmci graph: %v\n", err)
 		return exitFailure
+	}
+	p, stacks, code := a.loadSelected(sel, changed)
+	if code != exitOK {
+		return code
 	}
 	x, stacks, ok := sel.grow(a, p, stacks)
 	if !ok {

@@ -58,16 +58,9 @@ func (a *app) cmdList(args []string) int {
 		fmt.Fprintf(a.stderr, "tmci list: %v\n", err)
 		return exitFailure
 	}
-	a.startChanged(changed)
-	p, stacks, ok := sel.load(a)
-	if !ok {
-		return exitFailure
-	}
-	if changed.changed {
-		var code int
-		if stacks, code = a.selectChanged(changed, p, stacks); code != exitOK {
-			return code
-		}
+	p, stacks, code := a.loadSelected(sel, changed)
+	if code != exitOK {
+		return code
 	}
 	stacks, waves, ok := a.orderedStacks(p, sel, stacks)
 	if !ok {

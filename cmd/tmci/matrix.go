@@ -59,21 +59,14 @@ func (a *app) cmdMatrix(args []string) int {
 		}
 		preludeText = string(data)
 	}
-	a.startChanged(changed)
-	p, stacks, ok := sel.load(a)
-	if !ok {
-		return exitFailure
+	p, stacks, code := a.loadSelected(sel, changed)
+	if code != exitOK {
+		return code
 	}
 	if _, err := p.TMCI.Match(*env); err != nil && len(p.TMCI.Environments) > 0 {
 		return fail("--env: %v", err)
 	} else if err := project.ValidateEnvName(*env); err != nil {
 		return fail("--env: %v", err)
-	}
-	if changed.changed {
-		var code int
-		if stacks, code = a.selectChanged(changed, p, stacks); code != exitOK {
-			return code
-		}
 	}
 	g, ok := a.runGraph(p, sel, stacks)
 	if !ok {

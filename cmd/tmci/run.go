@@ -232,10 +232,9 @@ func (a *app) prepareRun(v verb, f *runFlags, fs *pflag.FlagSet) (*plannedRun, i
 		}
 	}
 
-	a.startChanged(f.changed)
-	p, stacks, ok := f.sel.load(a)
-	if !ok {
-		return nil, exitFailure
+	p, stacks, code := a.loadSelected(f.sel, f.changed)
+	if code != exitOK {
+		return nil, code
 	}
 	env, err := a.environment(p, *f.backend.env)
 	if err != nil {
@@ -254,12 +253,6 @@ func (a *app) prepareRun(v verb, f *runFlags, fs *pflag.FlagSet) (*plannedRun, i
 	}
 	if len(p.TMCI.Backends) == 0 && len(*f.backend.backendConfig) > 0 {
 		return fail("--backend-config overrides a tmci.hcl backend template, and no tmci.hcl declares a backend block")
-	}
-	if f.changed.changed {
-		var code int
-		if stacks, code = a.selectChanged(f.changed, p, stacks); code != exitOK {
-			return nil, code
-		}
 	}
 	x, stacks, ok := f.sel.grow(a, p, stacks)
 	if !ok {
@@ -358,6 +351,7 @@ func (a *app) checkBackends(r *plannedRun) (map[string]*backend.Config, map[stri
 //	<dir>/plans/<stack path>.tfplan
 //	<dir>/logs/<stack path>.log
 //	<dir>/report.json
+//	<dir>/.lock                          held by the run (lockWorkDir)
 //
 // The data directory and backend file sit one level below the stack's
 // directory under names starting with a dot, which no stack directory can
@@ -464,10 +458,12 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 		return r.apply(ctx, st, path)
 	case verbDestroy:
 		counts := &applyCounts{w: out}
+		start := time.Now()
 		err := retryStateCreation(ctx, counts, func(w io.Writer) error {
 			st.Out = w
 			return r.runner.Destroy(ctx, st, r.extra...)
 		})
+		err = r.withErroredState(err, st.Dir, start)
 		counts.flush()
 		return counts.report(), err
 	}
@@ -638,10 +634,12 @@ func (r *plannedRun) apply(ctx context.Context, st tf.Stack, path string) (*ci.P
 			file = r.lay.planFile(path)
 		}
 	}
+	start := time.Now()
 	err := retryStateCreation(ctx, counts, func(w io.Writer) error {
 		st.Out = w
 		return r.runner.Apply(ctx, st, file, r.extra...)
 	})
+	err = r.withErroredState(err, st.Dir, start)
 	counts.flush()
 	rep := counts.report()
 	if file != "" {
@@ -674,6 +672,12 @@ func (a *app) execute(r *plannedRun) int {
 		return framer.Frame(node, st.String(), st != scheduler.Succeeded)
 	}
 	logs := scheduler.LogFiles(func(node string) string { return r.lay.logFile(node) })
+	release, err := lockWorkDir(r.lay.dir, "tmci "+string(r.verb))
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
+		return exitFailure
+	}
+	defer release()
 	start := time.Now()
 	results, err := scheduler.Run(a.ctx, r.deps, scheduler.Options{
 		Parallel:  r.flags.parallel,
@@ -694,9 +698,17 @@ func (a *app) execute(r *plannedRun) int {
 	a.printDrift(r, rep)
 	a.explainFailures(r, rep)
 	if err := writeReports(rep, r.lay.dir, a.getenv); err != nil {
-		fmt.Fprintf(a.stderr, "tmci %s: %v\n", r.verb, err)
+		// The console is then all there is: say why stacks failed.
+		for _, s := range rep.Stacks {
+			if s.Status == ci.StatusFailed {
+				fmt.Fprintf(a.stderr, "tmci %s: %s failed: %s\n", r.verb, s.Path, s.Error)
+			}
+		}
+		fmt.Fprintf(a.stderr, "tmci %s: no report: %v\n", r.verb, err)
 		return exitFailure
 	}
+	// Named only once written: a full disk leaves none.
+	fmt.Fprintf(a.stderr, "tmci %s: report %s\n", r.verb, a.displayPath(r.lay.report()))
 	return rep.ExitCode
 }
 

@@ -200,7 +200,6 @@ func (a *app) printSummary(r *plannedRun, rep *ci.Report) {
 			fmt.Fprintf(a.stderr, "tmci %s: interrupted\n", r.verb)
 		}
 	}
-	fmt.Fprintf(a.stderr, "tmci %s: report %s\n", r.verb, a.displayPath(r.lay.report()))
 }
 
 // displayPath shows path relative to the working directory when that is

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Scale: a generated project of 10,000 stacks (STACKS=N to change) with two
+# after edges per stack, a tmci.hcl and Terraform code, committed on main,
+# and a branch changing three stacks. Times each command with
+# /usr/bin/time (wall time and peak RSS of the tmci process), next to a
+# floor that only reads the project's files (find + cat of every *.tm
+# file) and, for run, one that starts the same processes two at a time
+# (xargs -P2), then runs TestScale on a project of the same size in process to
+# check that no command leaves a goroutine or an open file behind.
+# Usage: bench/scale.sh  (output in bench/out/scale/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stacks="${STACKS:-10000}"
+out="$PWD/bench/out/scale"
+rm -rf "$out" && mkdir -p "$out"
+dir="$out/project"
+go build -o "$out/tmci" ./cmd/tmci
+go run ./bench/synth -stacks "$stacks" -after 2 -tmci -terraform "$dir" >/dev/null
+git() { command git -C "$dir" -c user.name=bench -c user.email=bench@example.com -c commit.gpgsign=false "$@"; }
+git init -q -b main && git add -A && git commit -q -m generated
+git checkout -q -b change
+for f in $(find "$dir" -name main.tf | sort | sed -n '1p;500p;$p'); do echo "# changed" >>"$f"; done
+git commit -q -am "change three stacks"
+
+# measure NAME EXPECTED-EXIT CMD...: one row of the table. A row named
+# "floor: ..." is the floor the wall times of the rows after it are
+# divided by.
+rows=() floor=""
+measure() {
+	local name="$1" want="$2"
+	shift 2
+	local code=0
+	/usr/bin/time -f '%e %M' -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" || code=$?
+	if [ "$code" != "$want" ]; then
+		echo "$name: exit $code, want $want" >&2
+		cat "$out/stderr" >&2
+		exit 1
+	fi
+	read -r wall rss <"$out/time"
+	case "$name" in floor:*) floor="$wall" ;; esac
+	rows+=("$(awk -v n="$name" -v w="$wall" -v f="$floor" -v r="$rss" -v l="$(wc -l <"$out/stdout")" \
+		'BEGIN {printf "%-44s %8.2f %8.1fx %10.1f %8d", n, w, (f > 0 ? w / f : 0), r / 1024, l}')")
+}
+tmci=("$out/tmci" -C "$dir")
+measure "floor: find + cat *.tm" 0 sh -c "find '$dir' -name '*.tm' -print0 | xargs -0 cat"
+measure "tmci list" 0 "${tmci[@]}" list
+measure "tmci list --changed" 0 "${tmci[@]}" list --changed
+measure "tmci list --run-order" 0 "${tmci[@]}" list --run-order
+measure "tmci check --env=prod" 0 "${tmci[@]}" check --env=prod
+measure "floor: seq $stacks | xargs -P2 true" 0 sh -c "seq $stacks | xargs -n1 -P2 true"
+measure "tmci run --env=prod --parallel 2 -- true" 0 "${tmci[@]}" run --env=prod --parallel 2 --log-mode=quiet -- true
+grep -q "$stacks stacks: $stacks succeeded" "$out/stderr" || { cat "$out/stderr" >&2; exit 1; }
+
+echo "$stacks stacks; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-44s %8s %9s %10s %8s\n' command "wall s" "/floor" "peak MiB" "lines"
+printf '%s\n' "${rows[@]}"
+
+echo
+echo "goroutine and open-file leaks (TestScale, $stacks stacks, in process):"
+TMCI_SCALE_STACKS="$stacks" go test ./cmd/tmci -run '^TestScale$' -count=1 -v -timeout 30m |
+	grep -E 'scale_test.go|^(--- |ok|FAIL)'
