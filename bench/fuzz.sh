@@ -48,7 +48,7 @@ for entry in "${all[@]}"; do
 		start=$(date +%s)
 		status=0
 		go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" -parallel "$parallel" "$pkg" >"$log" 2>&1 || status=$?
-		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
 		new=$(comm -13 <(echo "$before") <(corpus "$dir" "$target"))
 		if [[ $status -eq 0 ]]; then
 			printf 'ok      %-14s %-26s %10s execs in %ss\n' "${dir#./}" "$target" "${execs:-0}" "$(($(date +%s) - start))"

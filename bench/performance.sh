@@ -25,11 +25,12 @@ declare -A steps=(
 	[list-run-order]="RUNS=5 bench/list-run-order.sh 10000 5"
 	[changed]="RUNS=5 bench/changed.sh 1000:20000 10000:20000"
 	[check]="bench/check.sh 5x"
+	[scale]="LEAKS=0 bench/scale.sh"
 	[scheduler-overhead]="ROUNDS=7 bench/scheduler-overhead.sh"
 	[plan-100]="ROUNDS=3 bench/plan-100.sh"
 	[gobench]="BENCHTIME=5x bench/gobench.sh"
 )
-order=(list list-run-order changed check scheduler-overhead plan-100 gobench)
+order=(list list-run-order changed check scale scheduler-overhead plan-100 gobench)
 if [[ $# -gt 0 ]]; then
 	order=("$@")
 fi

@@ -8,8 +8,10 @@
 # (xargs -P2), then runs TestScale on a project of the same size in process to
 # check that no command leaves a goroutine or an open file behind.
 # Usage: bench/scale.sh  (output in bench/out/scale/)
+# LEAKS=0 skips TestScale (bench/performance.sh does, for time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/result.sh
 stacks="${STACKS:-10000}"
 out="$PWD/bench/out/scale"
 rm -rf "$out" && mkdir -p "$out"
@@ -25,7 +27,7 @@ git commit -q -am "change three stacks"
 # measure NAME EXPECTED-EXIT CMD...: one row of the table. A row named
 # "floor: ..." is the floor the wall times of the rows after it are
 # divided by.
-rows=() floor=""
+rows=() results=() floor="" floor_name=""
 measure() {
 	local name="$1" want="$2"
 	shift 2
@@ -37,7 +39,10 @@ measure() {
 		exit 1
 	fi
 	read -r wall rss <"$out/time"
-	case "$name" in floor:*) floor="$wall" ;; esac
+	case "$name" in
+	floor:*) floor="$wall" floor_name=${name#floor: } ;;
+	*) results+=("$(result "$name, $stacks stacks (one run)" "$wall s, $((rss / 1024)) MiB" "$floor_name" "$floor s" "$(ratio "$wall" "$floor")" - -)") ;;
+	esac
 	rows+=("$(awk -v n="$name" -v w="$wall" -v f="$floor" -v r="$rss" -v l="$(wc -l <"$out/stdout")" \
 		'BEGIN {printf "%-44s %8.2f %8.1fx %10.1f %8d", n, w, (f > 0 ? w / f : 0), r / 1024, l}')")
 }
@@ -54,6 +59,8 @@ grep -q "$stacks stacks: $stacks succeeded" "$out/stderr" || { cat "$out/stderr"
 echo "$stacks stacks; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %8s %9s %10s %8s\n' command "wall s" "/floor" "peak MiB" "lines"
 printf '%s\n' "${rows[@]}"
+printf '%s\n' "${results[@]}"
+[ "${LEAKS:-1}" = 0 ] && exit 0
 
 echo
 echo "goroutine and open-file leaks (TestScale, $stacks stacks, in process):"
