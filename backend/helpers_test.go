@@ -1,28 +1,22 @@
 package backend
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/tmci/tmci/project"
+
+	"github.com/tmci/tmci/internal/fixture"
 )
 
 // writeArchive writes the files of ar into a new temporary directory.
 func writeArchive(t testing.TB, ar *txtar.Archive) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range ar.Files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := fixture.WriteFiles(dir, ar); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

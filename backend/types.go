@@ -33,6 +33,20 @@ type limit struct {
 }
 
 // specs holds every type of project.BackendTypes. It is read-only.
+// bucketPrefixKey is the layout of the Alibaba (oss) and Tencent (cos)
+// backends: <prefix><workspace>/<key> in a bucket, under OSS's 1,023-byte
+// object name limit.
+var bucketPrefixKey = typeSpec{
+	identity: []string{"bucket", "prefix", "key"},
+	primary:  "prefix",
+	defaults: map[string]string{"prefix": "env:", "key": "terraform.tfstate"},
+	required: [][]string{{"bucket"}},
+	limits: []limit{
+		{"prefix", maxBytes(1023)},
+		{"key", all(nonEmpty, maxBytes(1023))},
+	},
+}
+
 var specs = map[string]typeSpec{
 	"s3": {
 		identity: []string{"bucket", "key", "workspace_key_prefix"},
@@ -107,26 +121,8 @@ var specs = map[string]typeSpec{
 			{"secret_suffix", dnsLabel},
 		},
 	},
-	"oss": {
-		identity: []string{"bucket", "prefix", "key"},
-		primary:  "prefix",
-		defaults: map[string]string{"prefix": "env:", "key": "terraform.tfstate"},
-		required: [][]string{{"bucket"}},
-		limits: []limit{
-			{"prefix", maxBytes(1023)},
-			{"key", all(nonEmpty, maxBytes(1023))},
-		},
-	},
-	"cos": {
-		identity: []string{"bucket", "prefix", "key"},
-		primary:  "prefix",
-		defaults: map[string]string{"prefix": "env:", "key": "terraform.tfstate"},
-		required: [][]string{{"bucket"}},
-		limits: []limit{
-			{"prefix", maxBytes(1023)},
-			{"key", all(nonEmpty, maxBytes(1023))},
-		},
-	},
+	"oss": bucketPrefixKey,
+	"cos": bucketPrefixKey,
 	"remote": {
 		identity: []string{"hostname", "organization", "workspaces.name", "workspaces.prefix"},
 		primary:  "workspaces.name",

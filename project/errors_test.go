@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/tmci/tmci/internal/fixture"
 )
 
 var errorMarker = regexp.MustCompile(`#\s*ERROR:\s*(.+?)\s*$`)
@@ -33,15 +35,11 @@ func TestErrorFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			root := t.TempDir()
+			if err := fixture.WriteFiles(root, ar); err != nil {
+				t.Fatal(err)
+			}
 			var want []string
 			for _, f := range ar.Files {
-				p := filepath.Join(root, filepath.FromSlash(f.Name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-					t.Fatal(err)
-				}
 				for i, line := range strings.Split(string(f.Data), "\n") {
 					if m := errorMarker.FindStringSubmatch(line); m != nil {
 						want = append(want, fmt.Sprintf("%s:%d: %s", f.Name, i+1, m[1]))

@@ -1,8 +1,6 @@
 package project
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +10,8 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/tmci/tmci/internal/fixture"
 )
 
 // load writes a txtar project to a temporary directory and loads it,
@@ -19,14 +19,8 @@ import (
 func load(t *testing.T, src string) *Project {
 	t.Helper()
 	root := t.TempDir()
-	for _, f := range txtar.Parse([]byte(src)).Files {
-		p := filepath.Join(root, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := fixture.WriteFiles(root, txtar.Parse([]byte(src))); err != nil {
+		t.Fatal(err)
 	}
 	p, diags := Load(root, Options{})
 	if diags.HasErrors() {

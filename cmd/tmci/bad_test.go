@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/tmci/tmci/internal/fixture"
 )
 
 // TestBadInput runs every case of testdata/bad: a broken project or
@@ -44,14 +46,8 @@ func TestBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			for _, f := range ar.Files {
-				p := filepath.Join(dir, filepath.FromSlash(f.Name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if err := fixture.WriteFiles(dir, ar); err != nil {
+				t.Fatal(err)
 			}
 			var args, wantErr []string
 			env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": dir}

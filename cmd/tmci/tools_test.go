@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/tmci/tmci/internal/fixture"
 )
 
 // This file proves that the backend files tmci writes are accepted by the
@@ -71,14 +73,8 @@ func toolProject(t *testing.T, typ, template string) string {
 		fmt.Fprintf(&b, "-- stacks/%s/main.tf --\nterraform {\n  backend %q {}\n}\nresource \"terraform_data\" \"marker\" {\n  input = \"marker-%s\"\n}\n", s, typ, s)
 	}
 	dir := t.TempDir()
-	for _, f := range txtar.Parse([]byte(b.String())).Files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := fixture.WriteFiles(dir, txtar.Parse([]byte(b.String()))); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
 		t.Fatal(err)
