@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tmci/tmci/tf"
+
+	"github.com/tmci/tmci/internal/atomicfile"
 )
 
 // ReportSchemaVersion is the version of the report.json schema. Within a
@@ -166,23 +168,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, perm)
 }
 
 // WriteJSON writes the report as indented JSON to path, atomically.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tmci/tmci/internal/atomicfile"
 )
 
 // DefaultGrace is how long an interrupted command may take to release its
@@ -267,28 +269,8 @@ func exitCode(err error) (int, bool) {
 // mode 0600, atomically: a reader sees the old file or the new one, never
 // a partial write, and the secrets it may hold are never world-readable.
 func WriteBackendFile(path string, content []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create the directory of the backend file: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".backend-*")
-	if err != nil {
-		return fmt.Errorf("write the backend file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write the backend file: %w", err)
-	}
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write the backend file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write the backend file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write the backend file: %w", err)
-	}
-	return nil
+	return atomicfile.Write(path, content, 0o600)
 }
