@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -443,7 +442,7 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 		initExtra = r.extra
 	}
 	out = st.Out
-	err = retryStateCreation(ctx, out, func(w io.Writer) error {
+	err = tf.RetryStateCreation(ctx, out, func(w io.Writer) error {
 		st.Out = w
 		return r.runner.Init(ctx, st, initExtra...)
 	})
@@ -459,7 +458,7 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 	case verbDestroy:
 		counts := &applyCounts{w: out}
 		start := time.Now()
-		err := retryStateCreation(ctx, counts, func(w io.Writer) error {
+		err := tf.RetryStateCreation(ctx, counts, func(w io.Writer) error {
 			st.Out = w
 			return r.runner.Destroy(ctx, st, r.extra...)
 		})
@@ -468,80 +467,6 @@ func (r *plannedRun) stackTask(ctx context.Context, path string, out io.Writer) 
 		return counts.report(), err
 	}
 	return nil, nil
-}
-
-// creationLocked and catalogRace are what terraform's (and tofu's) pg backend prints
-// when stacks of one database create their state at the same moment:
-// init creates the backend's shared sequence, schema and table with
-// CREATE ... IF NOT EXISTS, which PostgreSQL does not serialise (a
-// unique violation in its catalog), and a command that creates a new
-// state takes one database-wide lock and fails at once when it is taken,
-// whatever -lock-timeout says.
-const (
-	creationLocked = "Already locked for workspace creation"
-	catalogRace    = `duplicate key value violates unique constraint "pg_`
-)
-
-// maxCreationAttempts bounds retryStateCreation: its waits add up to
-// about 20 seconds.
-const maxCreationAttempts = 20
-
-// retryStateCreation runs cmd, and runs it again while it fails on one
-// of the races creationLocked and catalogRace name, so that the stacks of a new environment can
-// init, plan and apply in parallel. Both races end as soon as the other
-// stack's state exists, and a command that lost one changed nothing
-// (init is idempotent; plan, apply and destroy had not taken their lock),
-// so running it again is safe.
-func retryStateCreation(ctx context.Context, out io.Writer, cmd func(out io.Writer) error) error {
-	for attempt := 1; ; attempt++ {
-		seen := &markerWriter{markers: []string{creationLocked, catalogRace}}
-		err := cmd(io.MultiWriter(out, seen))
-		if err == nil || !seen.found() || attempt == maxCreationAttempts || ctx.Err() != nil {
-			return err
-		}
-		wait := time.Duration(attempt)*100*time.Millisecond + rand.N(100*time.Millisecond)
-		fmt.Fprintf(out, "\ntmci: another stack was creating its state in the same database; running again in %s\n\n", wait.Round(time.Millisecond))
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return err
-		}
-	}
-}
-
-// markerWriter records whether any of markers appeared in what was
-// written, even split across writes; it is safe for concurrent use.
-type markerWriter struct {
-	markers []string
-	mu      sync.Mutex
-	tail    []byte
-	seen    bool
-}
-
-// markerTail is how much of the output a markerWriter keeps between
-// writes; longer than every marker.
-const markerTail = 256
-
-func (m *markerWriter) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.seen {
-		return len(p), nil
-	}
-	m.tail = append(m.tail, p...)
-	for _, marker := range m.markers {
-		m.seen = m.seen || bytes.Contains(m.tail, []byte(marker))
-	}
-	if len(m.tail) > markerTail {
-		m.tail = append(m.tail[:0], m.tail[len(m.tail)-markerTail:]...)
-	}
-	return len(p), nil
-}
-
-func (m *markerWriter) found() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.seen
 }
 
 // maxPlanOutput bounds the plan output kept for counting; a longer one
@@ -559,7 +484,7 @@ func (r *plannedRun) plan(ctx context.Context, st tf.Stack, path string) (*ci.Pl
 	var text *ci.PlanText
 	var changes bool
 	out := st.Out
-	err := retryStateCreation(ctx, out, func(w io.Writer) error {
+	err := tf.RetryStateCreation(ctx, out, func(w io.Writer) error {
 		captured, text = &boundedBuffer{max: maxPlanOutput}, &ci.PlanText{}
 		st.Out = io.MultiWriter(w, captured, text)
 		var err error
@@ -635,7 +560,7 @@ func (r *plannedRun) apply(ctx context.Context, st tf.Stack, path string) (*ci.P
 		}
 	}
 	start := time.Now()
-	err := retryStateCreation(ctx, counts, func(w io.Writer) error {
+	err := tf.RetryStateCreation(ctx, counts, func(w io.Writer) error {
 		st.Out = w
 		return r.runner.Apply(ctx, st, file, r.extra...)
 	})
