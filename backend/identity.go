@@ -2,7 +2,6 @@ package backend
 
 import (
 	"fmt"
-	"net/url"
 	"path"
 	"strings"
 
@@ -10,18 +9,22 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Identity names the state object a Config points at: two configs with
-// equal identities read and write the same state.
+// Identity names the state object a Config points at, in canonical form
+// (canon.go): two configs with equal identities read and write the same
+// state.
 type Identity struct {
 	Type  string
 	Parts []Part
 }
 
-// Part is one identity attribute with its effective value.
+// Part is one component of a canonical identity.
 type Part struct {
 	Name      string
 	Value     string
 	Sensitive bool
+	// Note says what was assumed, or that the value is compared as
+	// written because it cannot be canonicalised statically.
+	Note string
 }
 
 // Key returns a string equal for equal identities.
@@ -43,23 +46,42 @@ func (id Identity) String() string {
 		if p.Sensitive {
 			v = Redacted
 		}
+		if p.Note != "" {
+			v += " (" + p.Note + ")"
+		}
 		parts = append(parts, p.Name+"="+v)
 	}
 	return id.Type + " " + strings.Join(parts, " ")
 }
 
-// Identity returns the state object c points at. code holds the literal
-// attributes of the stack's own backend block (may be nil): terraform
-// merges -backend-config over them, so they count where c sets nothing.
-// Defaults apply last, and values are normalised as the backend does: a
-// local path is resolved against the stack directory, a pg schema name is
-// cut at 63 bytes.
+// Identity returns the state object c points at, canonicalised. code
+// holds the literal attributes of the stack's own backend block (may be
+// nil): terraform merges -backend-config over them, so they count where c
+// sets nothing. Defaults apply last.
 func (c *Config) Identity(code map[string]cty.Value) Identity {
+	id, _ := c.identity(code)
+	return id
+}
+
+// identity is Identity, and whether c sets every attribute the identity
+// was computed from (fromConfig): then neither code nor defaults count,
+// and the identity holds whatever the stack's code says.
+func (c *Config) identity(code map[string]cty.Value) (id Identity, fromConfig bool) {
+	fromConfig = true
+	cn := c.canon
+	if cn == nil {
+		cn = &canon{}
+	}
 	spec := specs[c.Type]
-	id := Identity{Type: c.Type, Parts: make([]Part, 0, len(spec.identity))}
-	for _, name := range spec.identity {
+	raw := make(map[string]Part, len(spec.identity)+4)
+	get := func(name string) Part {
+		if p, ok := raw[name]; ok {
+			return p
+		}
 		p := Part{Name: name}
-		if v, ok := c.Attrs[name]; ok {
+		v, ok := c.Attrs[name]
+		fromConfig = fromConfig && ok
+		if ok {
 			p.Value, _ = primitiveString(v.Val)
 			p.Sensitive = v.Sensitive
 		} else if v, ok := code[name]; ok {
@@ -69,33 +91,110 @@ func (c *Config) Identity(code map[string]cty.Value) Identity {
 			p.Value = spec.defaults[name]
 			p.Sensitive = SensitiveName(name)
 		}
-		switch {
-		case c.Type == "local" && name == "path" && !path.IsAbs(p.Value):
-			p.Value = path.Join(c.Stack.Path, p.Value)
-		case c.Type == "pg" && name == "schema_name" && len(p.Value) > pgMaxIdent:
-			p.Value = p.Value[:pgMaxIdent]
-		case c.Type == "pg" && name == "conn_str":
-			p.Value = pgDatabase(p.Value)
+		raw[name] = p
+		return p
+	}
+	id = Identity{Type: c.Type}
+	add := func(p Part) { id.Parts = append(id.Parts, p) }
+	lower := func(name string) Part {
+		p := get(name)
+		p.Value = strings.ToLower(p.Value)
+		return p
+	}
+	switch c.Type {
+	case "local":
+		p := get("path")
+		p.Value, p.Note = cn.localPath(c.stackDir, p.Value)
+		add(p)
+	case "pg":
+		conn := get("conn_str")
+		t := pgConn(conn.Value)
+		if t.note != "" && strings.HasPrefix(t.note, "compared as written") {
+			add(Part{Name: "conn_str", Value: conn.Value, Sensitive: true, Note: t.note})
+		} else {
+			add(Part{Name: "host", Value: t.host})
+			add(Part{Name: "port", Value: t.port})
+			add(Part{Name: "dbname", Value: t.dbname, Note: t.note})
 		}
-		id.Parts = append(id.Parts, p)
+		p := get("schema_name")
+		if len(p.Value) > pgMaxIdent {
+			p.Value = p.Value[:pgMaxIdent]
+			p.Note = "cut at 63 bytes as PostgreSQL does"
+		}
+		add(p)
+	case "s3":
+		ep := get("endpoint")
+		if ep.Value == "" {
+			ep = get("endpoints.s3")
+			ep.Name = "endpoint"
+		}
+		if ep.Value != "" {
+			ep.Value, ep.Note = httpAddress(ep.Value)
+		} else {
+			ep.Value = "aws"
+		}
+		add(ep)
+		add(lower("bucket"))
+		add(get("key"))
+	case "gcs":
+		add(lower("bucket"))
+		p := get("prefix")
+		p.Name = "object"
+		p.Value = strings.TrimLeft(p.Value, "/")
+		if p.Value != "" && !strings.HasSuffix(p.Value, "/") {
+			p.Value += "/"
+		}
+		p.Value += "default.tfstate"
+		add(p)
+	case "azurerm":
+		add(lower("storage_account_name"))
+		add(lower("container_name"))
+		add(get("key"))
+	case "http":
+		p := get("address")
+		p.Value, p.Note = httpAddress(p.Value)
+		add(p)
+	case "consul":
+		p := get("address")
+		p.Value, p.Note = consulAddress(p.Value)
+		add(p)
+		add(get("path"))
+	case "kubernetes":
+		cl := get("host")
+		cl.Name = "cluster"
+		if cl.Value != "" {
+			cl.Value, cl.Note = httpAddress(cl.Value)
+		} else if ctx := get("config_context"); ctx.Value != "" {
+			cl.Value, cl.Note = "context "+ctx.Value, "compared as written: a kubeconfig context"
+		} else {
+			cl.Note = "the kubeconfig's current context assumed"
+		}
+		add(cl)
+		add(lower("namespace"))
+		p := lower("secret_suffix")
+		p.Name, p.Value = "secret", "tfstate-default-"+p.Value
+		add(p)
+	case "oss", "cos":
+		add(lower("bucket"))
+		pr, k := get("prefix"), get("key")
+		add(Part{Name: "object", Value: path.Join(pr.Value, k.Value), Sensitive: pr.Sensitive || k.Sensitive})
+	case "remote":
+		add(lower("hostname"))
+		add(lower("organization"))
+		if n := lower("workspaces.name"); n.Value != "" {
+			n.Name = "workspace"
+			add(n)
+		} else {
+			p := lower("workspaces.prefix")
+			p.Name, p.Value, p.Note = "workspace", p.Value+"*", "a prefix, compared as written"
+			add(p)
+		}
+	default:
+		for _, name := range spec.identity {
+			add(get(name))
+		}
 	}
-	return id
-}
-
-// pgDatabase reduces a PostgreSQL URL to the database it names (host,
-// port, database), so that two credentials for one database count as
-// the same place. Other forms are returned as they are.
-func pgDatabase(conn string) string {
-	u, err := url.Parse(conn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return conn
-	}
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		port = "5432"
-	}
-	return "postgres://" + host + ":" + port + "/" + strings.TrimPrefix(u.Path, "/")
+	return id, fromConfig
 }
 
 // primarySubject is where isolation diagnostics point: the definition of
@@ -115,6 +214,12 @@ func (c *Config) primarySubject() (subj *hcl.Range, where string) {
 // Limits checks every value of c against its backend type's limits and
 // required attributes. code is as for Identity.
 func (c *Config) Limits(code map[string]cty.Value) hcl.Diagnostics {
+	return append(c.missingAttrs(code), c.valueLimits()...)
+}
+
+// missingAttrs reports the required attributes that neither c nor the
+// stack's code sets.
+func (c *Config) missingAttrs(code map[string]cty.Value) hcl.Diagnostics {
 	spec := specs[c.Type]
 	var diags hcl.Diagnostics
 	for _, group := range spec.required {
@@ -137,7 +242,13 @@ func (c *Config) Limits(code map[string]cty.Value) hcl.Diagnostics {
 			})
 		}
 	}
-	for _, l := range spec.limits {
+	return diags
+}
+
+// valueLimits checks every value of c against its backend type's limits.
+func (c *Config) valueLimits() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, l := range specs[c.Type].limits {
 		v, ok := c.Attrs[l.attr]
 		if !ok {
 			continue

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/internal/repofile"
+	"github.com/tmci/tmci/project"
 )
 
 // flagFile is the file name given to key=value templates while parsing;
@@ -83,6 +86,11 @@ func (r *Resolver) overrideFile(path, stackPath string) (*hcl.File, hcl.Diagnost
 				fmt.Sprintf("--backend-config=%s resolves to %s for stack %s, outside the project root %s. Relative paths are read from each stack's directory; give an absolute path to use a file outside the project.",
 					path, fsPath, stackPath, r.p.Root))}
 		}
+		if target, err := repofile.Inside(r.p.Root, fsPath); errors.Is(err, repofile.ErrOutside) {
+			return nil, hcl.Diagnostics{flagDiag("Backend config file outside the project",
+				fmt.Sprintf("--backend-config=%s resolves to %s for stack %s, a symbolic link to %s outside the project root %s. Relative paths must stay inside the repository; give an absolute path to use a file outside it.",
+					path, fsPath, stackPath, target, r.p.Root))}
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -91,7 +99,7 @@ func (r *Resolver) overrideFile(path, stackPath string) (*hcl.File, hcl.Diagnost
 	}
 	res := &fileResult{}
 	r.files[fsPath] = res
-	src, err := os.ReadFile(fsPath)
+	src, err := repofile.Read(fsPath, project.MaxConfigSize)
 	if err != nil {
 		detail := fmt.Sprintf("--backend-config=%s: cannot read %s for stack %s: %v.", path, fsPath, stackPath, err)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -106,7 +114,7 @@ func (r *Resolver) overrideFile(path, stackPath string) (*hcl.File, hcl.Diagnost
 	if pp, inside := r.p.ProjectPath(fsPath); inside {
 		name = strings.TrimPrefix(pp, "/")
 	}
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, diags := boundedhcl.ParseConfig(src, name)
 	if diags.HasErrors() {
 		res.diags = diags
 		return nil, diags

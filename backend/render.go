@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -183,4 +184,31 @@ func jsonValue(v cty.Value) (json.RawMessage, error) {
 // the old content or the new, never a part.
 func WriteFile(path string, data []byte) error {
 	return atomicfile.Write(path, data, 0o600)
+}
+
+// RelocateLocal moves a local backend's state path that lies under from
+// to the same place under to, and leaves any other config alone. tmci
+// destroy --deleted evaluates a past revision's template in a temporary
+// worktree (from), whose relative or root-based paths would otherwise
+// point into the worktree instead of at the checkout's state (to).
+func (c *Config) RelocateLocal(from, to string) {
+	if c.Type != "local" {
+		return
+	}
+	path := "terraform.tfstate"
+	if v, ok := c.Attrs["path"]; ok {
+		if s, ok := primitiveString(v.Val); ok {
+			path = s
+		}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(c.stackDir, path)
+	}
+	rel, err := filepath.Rel(from, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return
+	}
+	v := c.Attrs["path"]
+	v.Val = cty.StringVal(filepath.Join(to, rel))
+	c.Attrs["path"] = v
 }

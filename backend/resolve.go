@@ -47,6 +47,9 @@ type Config struct {
 	// Attrs maps attribute names to values. Attributes of a nested block
 	// are named "block.attr", as in remote's "workspaces.name".
 	Attrs map[string]Value
+
+	stackDir string // the stack's filesystem path, for local paths
+	canon    *canon // shared by the resolver's configs; nil: a fresh one
 }
 
 // Names returns the attribute names in rendering order: top-level
@@ -111,6 +114,9 @@ type Resolver struct {
 
 	mu    sync.Mutex
 	files map[string]*fileResult // parsed --backend-config files by fs path
+
+	// canon caches symlink lookups for canonical local paths.
+	canon canon
 
 	// exprs caches what eval learns from an expression's syntax alone
 	// (hcl.Expression -> *exprInfo): templates are evaluated for every
@@ -185,6 +191,22 @@ func (r *Resolver) Resolve(sc *project.Scope, envName string) (*Config, hcl.Diag
 // definition of each attribute is evaluated, so an overridden template
 // value cannot fail (on an unset env.X, say) where it does not count.
 func (r *Resolver) resolve(sc *project.Scope, e *project.Environment, envName string) (*Config, hcl.Diagnostics) {
+	return r.resolveMemo(sc, e, envName, nil)
+}
+
+// stackMemo holds the values of one stack's expressions that name neither
+// env nor environment: they are the same in every environment, so Check
+// evaluates them once per stack instead of once per probe. Not safe for
+// concurrent use.
+type stackMemo map[hcl.Expression]memoValue
+
+type memoValue struct {
+	val   cty.Value
+	diags hcl.Diagnostics
+}
+
+// resolveMemo is resolve with the stack's memo (nil: none).
+func (r *Resolver) resolveMemo(sc *project.Scope, e *project.Environment, envName string, memo stackMemo) (*Config, hcl.Diagnostics) {
 	s := sc.Stack()
 	tpl := r.p.TMCI.BackendFor(s.Path)
 	if tpl == nil {
@@ -206,8 +228,9 @@ func (r *Resolver) resolve(sc *project.Scope, e *project.Environment, envName st
 			diags = append(diags, collect(defs, f.Body.(*hclsyntax.Body), "")...)
 		}
 	}
-	ev := &evaluator{r: r, sc: sc, env: e, name: envName, envAttrs: map[string]cty.Value{}, envDiags: map[string]hcl.Diagnostics{}}
-	c := &Config{Stack: s, Env: envName, Environment: e, Template: tpl, Type: tpl.Type, Attrs: map[string]Value{}}
+	ev := &evaluator{r: r, sc: sc, env: e, name: envName, envAttrs: map[string]cty.Value{}, envDiags: map[string]hcl.Diagnostics{}, memo: memo}
+	c := &Config{Stack: s, Env: envName, Environment: e, Template: tpl, Type: tpl.Type, Attrs: map[string]Value{},
+		stackDir: r.p.FSPath(s.Path), canon: &r.canon}
 	names := make([]string, 0, len(defs))
 	for n := range defs {
 		names = append(names, n)
@@ -300,6 +323,7 @@ type evaluator struct {
 
 	envAttrs map[string]cty.Value // evaluated environment attributes
 	envDiags map[string]hcl.Diagnostics
+	memo     stackMemo // may be nil
 }
 
 // set evaluates the definition d and stores it as attribute name of c. A
@@ -395,6 +419,14 @@ func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.D
 		c.once.Do(func() { c.val, c.diags = ev.sc.Eval(expr, nil) })
 		return c.val, c.diags
 	}
+	if ev.memo != nil && !info.env && !info.environment {
+		if m, ok := ev.memo[expr]; ok {
+			return m.val, m.diags
+		}
+		v, d := ev.sc.Eval(expr, nil)
+		ev.memo[expr] = memoValue{v, d}
+		return v, d
+	}
 	var diags hcl.Diagnostics
 	envVars := map[string]cty.Value{}
 	envObj := map[string]cty.Value{"name": cty.StringVal(ev.name)}
@@ -477,21 +509,39 @@ func (ev *evaluator) eval(expr hcl.Expression, withAttrs bool) (cty.Value, hcl.D
 		}
 		out = append(out, e)
 	}
-	scrub(out, envVars)
+	scrub(out, envVars, envObj)
 	if out.HasErrors() {
 		return cty.DynamicVal, append(diags, out...)
 	}
 	return v, append(diags, out...)
 }
 
-// scrub replaces the values of environment variables in HCL's messages
-// (which quote arguments: `cannot convert "hunter2" to number`) with
-// Redacted: any variable may hold a credential. Values shorter than four
-// bytes are left, as replacing them would garble the message for nothing.
-func scrub(diags hcl.Diagnostics, envVars map[string]cty.Value) {
+// scrub replaces, in HCL's messages (which quote arguments: `cannot
+// convert "hunter2" to number`), the values of environment variables
+// (any may hold a credential) and every string of an environment
+// attribute marked sensitive() (its mark does not reach HCL's message)
+// with Redacted. Unmarked values shorter than four bytes are left, as
+// replacing them would garble the message for nothing.
+func scrub(diags hcl.Diagnostics, envVars, envAttrs map[string]cty.Value) {
+	var secrets []string
+	for _, v := range envVars {
+		if s := v.AsString(); len(s) >= 4 {
+			secrets = append(secrets, s)
+		}
+	}
+	for _, v := range envAttrs {
+		if !v.IsWhollyKnown() {
+			continue
+		}
+		u, marks := v.UnmarkDeep()
+		if _, marked := marks[funcs.Sensitive]; marked {
+			secrets = append(secrets, stringsOf(u)...)
+		}
+	}
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for _, d := range diags {
-		for _, v := range envVars {
-			if s := v.AsString(); len(s) >= 4 {
+		for _, s := range secrets {
+			if s != "" {
 				d.Summary = strings.ReplaceAll(d.Summary, s, Redacted)
 				d.Detail = strings.ReplaceAll(d.Detail, s, Redacted)
 			}

@@ -25,14 +25,14 @@ func TestTypes(t *testing.T) {
 		{
 			typ:      "s3",
 			body:     `bucket = "acme" ` + "\n" + `key = "${environment.name}/${terramate.stack.path.relative}"`,
-			identity: `s3 bucket="acme" key="prod/stacks/app" workspace_key_prefix="env:"`,
+			identity: `s3 endpoint="aws" bucket="acme" key="prod/stacks/app"`,
 			file:     "bucket = \"acme\"\nkey    = \"prod/stacks/app\"\n",
 			bad:      `bucket = "acme"` + "\n" + `key = "${environment.name}//x/"`,
 		},
 		{
 			typ:      "gcs",
 			body:     `bucket = "acme"` + "\n" + `prefix = "${environment.name}/${terramate.stack.path.relative}"`,
-			identity: `gcs bucket="acme" prefix="prod/stacks/app"`,
+			identity: `gcs bucket="acme" object="prod/stacks/app/default.tfstate"`,
 			file:     "bucket = \"acme\"\nprefix = \"prod/stacks/app\"\n",
 			bad:      `bucket = "acme"` + "\n" + `prefix = "a\nb"`,
 		},
@@ -47,14 +47,14 @@ func TestTypes(t *testing.T) {
 		{
 			typ:      "local",
 			body:     `path = "${environment.name}.tfstate"`,
-			identity: `local path="/stacks/app/prod.tfstate"`,
+			identity: `local path="$ROOT/stacks/app/prod.tfstate"`,
 			file:     "path = \"prod.tfstate\"\n",
 			bad:      `path = ""`,
 		},
 		{
 			typ:      "pg",
 			body:     `conn_str = "postgres://db/state"` + "\n" + `schema_name = "${environment.name}_${slug(terramate.stack.path.relative)}"`,
-			identity: `pg conn_str=<redacted> schema_name="prod_stacks-app"`,
+			identity: `pg host="db" port="5432" dbname="state" schema_name="prod_stacks-app"`,
 			file:     "conn_str    = \"<redacted>\"\nschema_name = \"prod_stacks-app\"\n",
 			bad:      `schema_name = "${environment.name}_${sha256(terramate.stack.path.relative)}"`,
 		},
@@ -75,28 +75,28 @@ func TestTypes(t *testing.T) {
 		{
 			typ:      "kubernetes",
 			body:     `secret_suffix = "${environment.name}-${slug(terramate.stack.path.relative)}"`,
-			identity: `kubernetes namespace="default" secret_suffix="prod-stacks-app"`,
+			identity: `kubernetes cluster="" (the kubeconfig's current context assumed) namespace="default" secret="tfstate-default-prod-stacks-app"`,
 			file:     "secret_suffix = \"prod-stacks-app\"\n",
 			bad:      `secret_suffix = "${environment.name}_${terramate.stack.path.relative}"`,
 		},
 		{
 			typ:      "oss",
 			body:     `bucket = "acme"` + "\n" + `prefix = "${environment.name}/${terramate.stack.path.relative}"`,
-			identity: `oss bucket="acme" prefix="prod/stacks/app" key="terraform.tfstate"`,
+			identity: `oss bucket="acme" object="prod/stacks/app/terraform.tfstate"`,
 			file:     "bucket = \"acme\"\nprefix = \"prod/stacks/app\"\n",
 			bad:      `bucket = "acme"` + "\n" + `prefix = "${environment.name}/${join("", [for i in range(200) : terramate.stack.path.relative])}"`,
 		},
 		{
 			typ:      "cos",
 			body:     `bucket = "acme-1250000000"` + "\n" + `prefix = "${environment.name}/${terramate.stack.path.relative}"` + "\n" + `secret_id = "x"`,
-			identity: `cos bucket="acme-1250000000" prefix="prod/stacks/app" key="terraform.tfstate"`,
+			identity: `cos bucket="acme-1250000000" object="prod/stacks/app/terraform.tfstate"`,
 			file:     "bucket    = \"acme-1250000000\"\nprefix    = \"prod/stacks/app\"\nsecret_id = \"<redacted>\"\n",
 			bad:      `bucket = "acme"` + "\n" + `key = ""`,
 		},
 		{
 			typ:      "remote",
 			body:     `organization = "acme"` + "\n" + `token = "t"` + "\n" + `workspaces {` + "\n" + `name = "${environment.name}-${slug(terramate.stack.path.relative)}"` + "\n" + `}`,
-			identity: `remote hostname="app.terraform.io" organization="acme" workspaces.name="prod-stacks-app" workspaces.prefix=""`,
+			identity: `remote hostname="app.terraform.io" organization="acme" workspace="prod-stacks-app"`,
 			file:     "organization = \"acme\"\ntoken        = \"<redacted>\"\nworkspaces {\n  name = \"prod-stacks-app\"\n}\n",
 			bad:      `organization = "acme corp"` + "\n" + `workspaces {` + "\n" + `prefix = "app-"` + "\n" + `}`,
 		},
@@ -109,7 +109,8 @@ func TestTypes(t *testing.T) {
 			if diags := c.Limits(nil); len(diags) > 0 {
 				t.Errorf("unexpected limit errors: %v", diags)
 			}
-			if got := c.Identity(nil).String(); got != tt.identity {
+			root, _ := c.canon.resolvePath(strings.TrimSuffix(c.stackDir, "/stacks/app"))
+			if got := strings.ReplaceAll(c.Identity(nil).String(), root, "$ROOT"); got != tt.identity {
 				t.Errorf("identity:\n got %s\nwant %s", got, tt.identity)
 			}
 			if diff := cmp.Diff(tt.file, string(c.TFBackend("", false))); diff != "" {

@@ -25,12 +25,13 @@ declare -A steps=(
 	[list-run-order]="RUNS=5 bench/list-run-order.sh 10000 5"
 	[changed]="RUNS=5 bench/changed.sh 1000:20000 10000:20000"
 	[check]="bench/check.sh 5x"
+	[property]="bench/property.sh 200"
 	[scale]="LEAKS=0 bench/scale.sh"
 	[scheduler-overhead]="ROUNDS=7 bench/scheduler-overhead.sh"
 	[plan-100]="ROUNDS=3 bench/plan-100.sh"
 	[gobench]="BENCHTIME=5x bench/gobench.sh"
 )
-order=(list list-run-order changed check scale scheduler-overhead plan-100 gobench)
+order=(list list-run-order changed check property scale scheduler-overhead plan-100 gobench)
 if [[ $# -gt 0 ]]; then
 	order=("$@")
 fi
@@ -46,7 +47,7 @@ machine() {
 	echo "| load average (1, 5, 15 min) | before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg) |"
 	echo "| kernel | $(uname -sr) |"
 	echo "| Go | $(go version | cut -d' ' -f3-) |"
-	echo "| terraform | ${tf:-none} $([[ -n $tf ]] && "$tf" version 2>/dev/null | head -1) |"
+	echo "| terraform | ${tf:-none} $([[ -n $tf ]] && "$tf" version 2>/dev/null | sed -n 1p) |"
 	echo "| git | $(git version | cut -d' ' -f3) |"
 }
 

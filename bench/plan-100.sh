@@ -76,7 +76,7 @@ report() {
 	printf '%-52s wall %s ms, median %s; cpu median %s ms\n' "$label" "$(col 1 "$@" | tr '\n' ' ')" "$w" "$c"
 	eval "${name}_wall=$w ${name}_cpu=$c"
 }
-echo "$("$tf" version | head -1), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$("$tf" version | sed -n 1p), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 report floor "fresh floor (sequential init+plan)" "${floor[@]}"
 report fresh "fresh tmci plan --parallel 2 (init+plan)" "${fresh[@]}"
 report fclean "clean floor (sequential init+plan)" "${fclean[@]}"

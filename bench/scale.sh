@@ -26,7 +26,10 @@ git commit -q -am "change three stacks"
 
 # measure NAME EXPECTED-EXIT CMD...: one row of the table. A row named
 # "floor: ..." is the floor the wall times of the rows after it are
-# divided by.
+# divided by. TARGET and COND (an awk condition on w, the wall seconds,
+# m, the peak KiB, and f, the floor's wall seconds) are the row's target,
+# the same as the focused script's for that command; they hold at 10,000
+# stacks.
 rows=() results=() floor="" floor_name=""
 measure() {
 	local name="$1" want="$2"
@@ -41,19 +44,23 @@ measure() {
 	read -r wall rss <"$out/time"
 	case "$name" in
 	floor:*) floor="$wall" floor_name=${name#floor: } ;;
-	*) results+=("$(result "$name, $stacks stacks (one run)" "$wall s, $((rss / 1024)) MiB" "$floor_name" "$floor s" "$(ratio "$wall" "$floor")" - -)") ;;
+	*)
+		local met=-
+		if [ "$stacks" -ge 10000 ]; then met=$(holds "$COND" w="$wall" m="$rss" f="$floor"); fi
+		results+=("$(result "$name, $stacks stacks (one run)" "$wall s, $((rss / 1024)) MiB" "$floor_name" "$floor s" "$(ratio "$wall" "$floor")" "$TARGET" "$met")")
+		;;
 	esac
 	rows+=("$(awk -v n="$name" -v w="$wall" -v f="$floor" -v r="$rss" -v l="$(wc -l <"$out/stdout")" \
 		'BEGIN {printf "%-44s %8.2f %8.1fx %10.1f %8d", n, w, (f > 0 ? w / f : 0), r / 1024, l}')")
 }
 tmci=("$out/tmci" -C "$dir")
-measure "floor: find + cat *.tm" 0 sh -c "find '$dir' -name '*.tm' -print0 | xargs -0 cat"
-measure "tmci list" 0 "${tmci[@]}" list
-measure "tmci list --changed" 0 "${tmci[@]}" list --changed
-measure "tmci list --run-order" 0 "${tmci[@]}" list --run-order
-measure "tmci check --env=prod" 0 "${tmci[@]}" check --env=prod
+measure "floor: find + cat *.tm" 0 find "$dir" -name '*.tm' -type f -exec cat {} +
+TARGET="< 0.7 s and < 150 MB (list.sh)" COND="w < 0.7 && m < 150 * 1024" measure "tmci list" 0 "${tmci[@]}" list
+TARGET="< 0.7 s and < 150 MB (changed.sh)" COND="w < 0.7 && m < 150 * 1024" measure "tmci list --changed" 0 "${tmci[@]}" list --changed
+TARGET="< 0.7 s (list-run-order.sh)" COND="w < 0.7" measure "tmci list --run-order" 0 "${tmci[@]}" list --run-order
+TARGET="< 2 s (check.sh)" COND="w < 2" measure "tmci check --env=prod" 0 "${tmci[@]}" check --env=prod
 measure "floor: seq $stacks | xargs -P2 true" 0 sh -c "seq $stacks | xargs -n1 -P2 true"
-measure "tmci run --env=prod --parallel 2 -- true" 0 "${tmci[@]}" run --env=prod --parallel 2 --log-mode=quiet -- true
+TARGET="<= 1.3 x floor (scheduler-overhead.sh)" COND="w <= 1.3 * f" measure "tmci run --env=prod --yes --parallel 2 -- true" 0 "${tmci[@]}" run --env=prod --yes --parallel 2 --log-mode=quiet -- true
 grep -q "$stacks stacks: $stacks succeeded" "$out/stderr" || { cat "$out/stderr" >&2; exit 1; }
 
 echo "$stacks stacks; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"

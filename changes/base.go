@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/tmci/tmci/ci"
 )
 
 // Base is the commit a change is measured from, and why it was chosen.
@@ -20,52 +21,14 @@ type Base struct {
 	Reason string `json:"reason"`
 }
 
-// CandidateKind says how a CI base candidate becomes the base commit.
-type CandidateKind int
-
-const (
-	// FirstParent applies when HEAD is the candidate's commit and a merge
-	// commit (GitHub's test merge of a pull request): the base is its first
-	// parent, the target branch tip.
-	FirstParent CandidateKind = iota + 1
-	// MergeBase takes the merge-base of HEAD and the candidate's commit.
-	MergeBase
-	// Commit takes the candidate's commit as it is.
-	Commit
-)
-
-// Candidate is one base commit the CI context proposes.
-type Candidate struct {
-	Kind CandidateKind
-	SHA  string
-	// Source names where SHA came from, for messages and --why.
-	Source string
-}
-
-// CI is what the CI system tells change detection, as plain values (the
-// ci package reads them from the environment; cmd/tmci copies them here).
-// The zero value means "not in CI".
-type CI struct {
-	// Provider names the CI system ("github", "gitlab", "ci"); empty
-	// outside CI.
-	Provider string
-	// Event is the CI event name, for messages.
-	Event string
-	// Branch is the branch being built, when the CI system says so; CI
-	// checkouts are usually a detached HEAD.
-	Branch string
-	// Candidates are tried in order; the first that applies is the base.
-	Candidates []Candidate
-}
-
 // shallowFix is what every "history is missing" error tells the user to do.
 const shallowFix = "fetch more history (`fetch-depth: 0` in actions/checkout, `GIT_DEPTH: 0` in GitLab CI, or `git fetch --deepen=N` or `git fetch --unshallow` by hand)"
 
 var hexPattern = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
-// selectBase chooses the base commit in the order DESIGN.md §3 gives:
-// --base, the CI context, HEAD^ on the default branch, else the merge-base
-// with the default branch.
+// selectBase chooses the base commit in the order docs/architecture.md
+// (Change detection) gives: --base, the CI context, HEAD^ on the default
+// branch, else the merge-base with the default branch.
 func selectBase(ctx context.Context, g *repo, head plumbing.Hash, branch string, opts Options) (Base, error) {
 	if opts.Base != "" {
 		h, ok := g.resolve(ctx, opts.Base)
@@ -77,7 +40,7 @@ func selectBase(ctx context.Context, g *repo, head plumbing.Hash, branch string,
 		}
 		return Base{Commit: h.String(), Rev: opts.Base, Reason: "--base " + opts.Base}, nil
 	}
-	for _, c := range opts.CI.Candidates {
+	for _, c := range opts.CI.Base {
 		b, ok, err := candidateBase(ctx, g, head, c)
 		if err != nil || ok {
 			return b, err
@@ -103,7 +66,7 @@ func selectBase(ctx context.Context, g *repo, head plumbing.Hash, branch string,
 		}
 		return Base{Commit: parent.String(), Rev: "HEAD^", Reason: "on the default branch " + defBranch + ": the previous commit"}, nil
 	}
-	if branch == "" && opts.CI.Provider != "" {
+	if branch == "" && opts.CI.InCI() {
 		event := ""
 		if opts.CI.Event != "" {
 			event = fmt.Sprintf(" (event %q)", opts.CI.Event)
@@ -137,7 +100,7 @@ func selectBase(ctx context.Context, g *repo, head plumbing.Hash, branch string,
 
 // candidateBase applies one CI candidate; ok is false when it does not
 // apply and the next one should be tried.
-func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate) (Base, bool, error) {
+func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c ci.BaseCandidate) (Base, bool, error) {
 	missing := func(h string) error {
 		if g.shallow() {
 			return fmt.Errorf("base commit %s (%s) is not in this shallow clone: %s", h, c.Source, shallowFix)
@@ -149,7 +112,7 @@ func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate
 	}
 	h := plumbing.NewHash(c.SHA)
 	switch c.Kind {
-	case FirstParent:
+	case ci.FirstParent:
 		if h != head {
 			return Base{}, false, nil
 		}
@@ -168,7 +131,7 @@ func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate
 			return Base{}, false, missing(first.String())
 		}
 		return Base{Commit: first.String(), Rev: "HEAD^1", Reason: c.Source + ": HEAD is the merge commit, its first parent the target branch"}, true, nil
-	case MergeBase:
+	case ci.MergeBase:
 		if !g.hasCommit(ctx, h) {
 			return Base{}, false, missing(c.SHA)
 		}
@@ -183,7 +146,7 @@ func candidateBase(ctx context.Context, g *repo, head plumbing.Hash, c Candidate
 			return Base{}, false, fmt.Errorf("HEAD and %s (%s) have no common ancestor: pass --base REF", c.SHA, c.Source)
 		}
 		return Base{Commit: mb.String(), Rev: "merge-base HEAD " + c.SHA, Reason: c.Source + ": where HEAD forked from it"}, true, nil
-	case Commit:
+	case ci.Commit:
 		if !g.hasCommit(ctx, h) {
 			return Base{}, false, missing(c.SHA)
 		}

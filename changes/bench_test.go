@@ -39,21 +39,88 @@ func benchRepo(b *testing.B) (dir string, spec synthrepo.Spec) {
 	return dir, spec
 }
 
-// BenchmarkFloor is what git itself needs for the committed change: the
-// merge-base and a name-only diff. The other benchmarks compare with it.
+// BenchmarkFloor is the least any tool must do to learn the committed
+// change: one git process listing the files changed since the merge base
+// (`git diff --name-only origin/main...HEAD` finds the merge base itself).
+// The Detect benchmarks without the work tree compare with it.
 func BenchmarkFloor(b *testing.B) {
 	dir, _ := benchRepo(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		mb, err := exec.Command("git", "-C", dir, "merge-base", "HEAD", "origin/main").Output()
-		if err != nil {
+		floorDiff(b, dir)
+	}
+}
+
+// BenchmarkFloorStatus adds what the uncommitted change costs git: one
+// `git status` listing every untracked file, without taking the index
+// lock, run at the same time as the diff (both only read). The Detect
+// benchmarks with the work tree compare with it.
+func BenchmarkFloorStatus(b *testing.B) {
+	dir, _ := benchRepo(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		status := exec.Command("git", "-C", dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all")
+		if err := status.Start(); err != nil {
 			b.Fatal(err)
 		}
-		out, err := exec.Command("git", "-C", dir, "diff", "--name-only", "--no-renames", strings.TrimSpace(string(mb)), "HEAD").Output()
-		if err != nil || len(out) == 0 {
-			b.Fatal(err, "no changes")
+		floorDiff(b, dir)
+		if err := status.Wait(); err != nil {
+			b.Fatal(err)
 		}
 	}
+}
+
+func floorDiff(b *testing.B, dir string) {
+	out, err := exec.Command("git", "-C", dir, "diff", "--name-only", "--no-renames", "origin/main...HEAD").Output()
+	if err != nil || len(out) == 0 {
+		b.Fatal(err, "no changes")
+	}
+}
+
+// BenchmarkFloorRead reads once every file of a kind that Load or Map
+// must read: the Terramate files (tm, Load's floor) and the Terraform
+// files (tf, Map's floor: its module scan reads every stack's code).
+func BenchmarkFloorRead(b *testing.B) {
+	dir, _ := benchRepo(b)
+	for _, kind := range []struct {
+		name string
+		exts []string
+	}{{"tm", []string{".tm", ".tm.hcl"}}, {"tf", []string{".tf"}}} {
+		b.Run(kind.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if n := readAll(b, dir, kind.exts); n == 0 {
+					b.Fatal("nothing read")
+				}
+			}
+		})
+	}
+}
+
+// readAll reads every file of the work tree dir whose name ends in one of
+// exts and returns the bytes read.
+func readAll(b *testing.B, dir string, exts []string) int {
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		for _, ext := range exts {
+			if !d.IsDir() && strings.HasSuffix(d.Name(), ext) {
+				data, err := os.ReadFile(path)
+				n += len(data)
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // BenchmarkDetect chooses the base and lists changed files, with the git

@@ -5,9 +5,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/project"
 )
 
 // deletedStacks finds the stacks that existed at the base and are gone:
@@ -26,7 +28,7 @@ func (m *mapper) deletedStacks(candidates []File) []Deleted {
 		if !ok {
 			continue // not in the base: the file is new
 		}
-		parsed, diags := hclsyntax.ParseConfig(src, f.Path, hcl.InitialPos)
+		parsed, diags := boundedhcl.ParseConfig(src, f.Path)
 		if diags.HasErrors() {
 			continue // the base did not load either; nothing was deployed from it
 		}
@@ -47,6 +49,27 @@ func (m *mapper) deletedStacks(candidates []File) []Deleted {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// splitMoved separates from the stacks gone since the base those whose
+// id (compared case-insensitively, as Terramate does) belongs to a stack
+// of p now: they moved. A stack without an id cannot be followed and
+// stays deleted. O(stacks + deleted).
+func splitMoved(p *project.Project, gone []Deleted) (deleted []Deleted, moved []Moved) {
+	byID := map[string]*project.Stack{}
+	for _, s := range p.Stacks {
+		if s.ID != "" {
+			byID[strings.ToLower(s.ID)] = s
+		}
+	}
+	for _, d := range gone {
+		if s := byID[strings.ToLower(d.ID)]; d.ID != "" && s != nil {
+			moved = append(moved, Moved{From: d.Path, To: s.Path, ID: d.ID, File: d.File})
+			continue
+		}
+		deleted = append(deleted, d)
+	}
+	return deleted, moved
 }
 
 // hiddenPath reports whether a project path passes through a directory

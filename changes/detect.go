@@ -24,15 +24,16 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tmci/tmci/ci"
 	"github.com/tmci/tmci/project"
 )
 
 // Options tunes Detect.
 type Options struct {
-	// Base is the --base revision; empty chooses one (see DESIGN.md §3).
+	// Base is the --base revision; empty chooses one (see docs/architecture.md).
 	Base string
 	// CI is the CI context; the zero value means tmci runs outside CI.
-	CI CI
+	CI ci.Context
 	// NoUncommitted leaves staged, unstaged and untracked files out. They
 	// are always left out in CI, where the checkout is the commit.
 	NoUncommitted bool
@@ -72,21 +73,21 @@ func (d *Diff) terraformFiles(p *project.Project) map[string][]string {
 		return nil
 	}
 	known := map[string][]string{}
-	addFile := func(rel string) {
-		dir, name := path.Split("/" + rel)
+	addFile := func(file string) {
+		dir, name := path.Split(file)
 		dir = path.Clean(dir)
 		if isTerraformFile(name) && p.Stack(dir) != nil {
 			known[dir] = append(known[dir], name)
 		}
 	}
 	for _, rel := range strings.Split(strings.TrimSuffix(string(d.indexTF), "\x00"), "\x00") {
-		if rel != "" {
-			addFile(rel)
+		if file, ok := d.repo.projectPath(rel); ok {
+			addFile(file)
 		}
 	}
 	for _, f := range d.Files {
 		if f.Origin&Untracked != 0 {
-			addFile(strings.TrimPrefix(f.Path, "/"))
+			addFile(f.Path)
 		}
 	}
 	return known
@@ -99,9 +100,9 @@ func (d *Diff) baseFile(p string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	f, err := t.File(strings.TrimPrefix(p, "/"))
-	if err != nil {
-		return nil, false
+	f, err := t.File(d.repo.prefix + strings.TrimPrefix(p, "/"))
+	if err != nil || f.Size > project.MaxConfigSize {
+		return nil, false // a config file that large did not load either
 	}
 	src, err := f.Contents()
 	if err != nil {
@@ -114,8 +115,9 @@ func (d *Diff) baseFile(p string) ([]byte, bool) {
 // close the Diff after mapping.
 func (d *Diff) Close() error { return d.repo.close() }
 
-// Detect chooses the base and lists the files changed since, in the
-// repository whose work tree is root: Start then Finish. The error says
+// Detect chooses the base and lists the files changed since in the
+// project at root, which is the top level of a git work tree or lies
+// below it: Start then Finish. The error says
 // what to do next when the history needed is missing (a shallow clone, an
 // unknown ref, a single commit, a detached HEAD in CI). The caller closes
 // the Diff.
@@ -126,6 +128,7 @@ func Detect(ctx context.Context, root string, opts Options) (*Diff, error) {
 // Pending is change detection under way; see Start.
 type Pending struct {
 	opts Options
+	root string // the project root
 	g    *repo
 	err  error
 	head plumbing.Hash
@@ -148,7 +151,7 @@ func Start(ctx context.Context, root string, opts Options) *Pending {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pending{opts: opts, done: make(chan struct{})}
+	p := &Pending{opts: opts, root: root, done: make(chan struct{})}
 	if p.g, p.err = openRepo(root, opts.Git); p.err != nil {
 		close(p.done)
 		return p
@@ -158,7 +161,7 @@ func Start(ctx context.Context, root string, opts Options) *Pending {
 		close(p.done)
 		return p
 	}
-	p.d = &Diff{Head: p.head.String(), Uncommitted: !opts.NoUncommitted && opts.CI.Provider == "", repo: p.g}
+	p.d = &Diff{Head: p.head.String(), Uncommitted: !opts.NoUncommitted && !opts.CI.InCI(), repo: p.g}
 	if p.g.git == "" {
 		// go-git is not safe for concurrent use: Finish does it all.
 		close(p.done)
@@ -227,14 +230,20 @@ func (p *Pending) Finish(ctx context.Context, defaultBranch, defaultRemote strin
 			return fail(err)
 		}
 	}
+	// Files outside a project below the top level change nothing, as in
+	// Terramate: its diff is relative to the project root.
 	files := fileSet{}
 	for _, e := range committed {
-		files.add(e.path, Committed, e.deleted)
+		if p, ok := g.projectPath(e.path); ok {
+			files.add(p, Committed, e.deleted)
+		}
 	}
 	for _, e := range status {
-		files.add(e.path, e.origin, false)
+		if p, ok := g.projectPath(e.path); ok {
+			files.add(p, e.origin, false)
+		}
 	}
-	d.Files = files.sorted(g.root, d.Uncommitted)
+	d.Files = files.sorted(p.root, d.Uncommitted)
 	opts.Logger.Debug("changed files", "count", len(d.Files), "uncommitted", d.Uncommitted)
 	return d, nil
 }

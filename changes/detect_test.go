@@ -3,14 +3,15 @@ package changes
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tmci/tmci/ci"
 	"github.com/tmci/tmci/internal/fixture"
+	"github.com/tmci/tmci/internal/testenv"
 	"github.com/tmci/tmci/project"
 )
 
@@ -21,14 +22,14 @@ func gitModes(t testing.TB) map[string]string {
 	modes := map[string]string{"go-git": ""}
 	if bin, err := exec.LookPath("git"); err == nil {
 		modes["git-cli"] = bin
-	} else if os.Getenv("TMCI_TEST_REQUIRE_ALL") == "1" {
+	} else if testenv.RequireAll() {
 		t.Fatal("git is not on PATH")
 	}
 	return modes
 }
 
 // summary renders a result as "path: reason; reason" lines, plus
-// "path (deleted id)" and "path (ignored)" lines.
+// "path (deleted id)", "old (moved to new, id id)" and "path (ignored)" lines.
 func summary(r *Result) []string {
 	var out []string
 	for _, c := range r.Changed {
@@ -40,6 +41,9 @@ func summary(r *Result) []string {
 	}
 	for _, d := range r.Deleted {
 		out = append(out, fmt.Sprintf("%s (deleted %s)", d.Path, d.ID))
+	}
+	for _, m := range r.Moved {
+		out = append(out, fmt.Sprintf("%s (moved to %s, id %s)", m.From, m.To, m.ID))
 	}
 	for _, c := range r.Ignored {
 		out = append(out, c.Stack.Path+" (ignored)")
@@ -83,10 +87,23 @@ func TestDetectAndMap(t *testing.T) {
 			fixture: "changed-deleted",
 			want: []string{
 				"/stacks/moved: changed file /stacks/moved/stack.tm.hcl;",
-				"/stacks/mv (deleted mover)",
 				"/stacks/old (deleted old-stack)",
 				"/stacks/was-stack (deleted )",
+				// Same id at a new path: moved, not deleted (issue 20 item 5).
+				"/stacks/mv (moved to /stacks/moved, id mover)",
 			},
+		},
+		{
+			// /modules/network shares a prefix with /modules/net, which
+			// four stacks use, but is another directory: no stack changes.
+			fixture: "changed-modules",
+			setup: []string{"sh", "-c", "git reset -q --hard HEAD~1 && mkdir -p modules/network && " +
+				"echo 'resource \"terraform_data\" \"x\" {}' >modules/network/main.tf && echo '#' >>modules/networking.tf && git add modules"},
+			want: nil,
+		},
+		{
+			fixture: "changed-hidden",
+			want:    []string{"/stacks/old (deleted old-stack)"},
 		},
 		{
 			fixture: "changed-uncommitted",
@@ -104,7 +121,7 @@ func TestDetectAndMap(t *testing.T) {
 		},
 		{
 			fixture: "changed-uncommitted",
-			opts:    Options{CI: CI{Provider: "ci"}},
+			opts:    Options{CI: ci.Context{Provider: ci.Generic}},
 			want:    nil,
 		},
 		{
@@ -226,13 +243,13 @@ func TestDetectErrors(t *testing.T) {
 			name:    "detached in CI",
 			fixture: "changed-history",
 			setup:   "git checkout -q --detach feature",
-			opts:    Options{CI: CI{Provider: "gitlab", Event: "push"}},
+			opts:    Options{CI: ci.Context{Provider: ci.GitLab, Event: "push"}},
 			want:    `HEAD is detached and the gitlab CI context (event "push") names no base commit, so tmci cannot tell which branch this is: pass --base REF (e.g. --base origin/main)`,
 		},
 		{
 			name:    "CI commit missing",
 			fixture: "changed-history",
-			opts:    Options{CI: CI{Provider: "github", Candidates: []Candidate{{Commit, "1111111111111111111111111111111111111111", "GitHub push event before"}}}},
+			opts:    Options{CI: ci.Context{Provider: ci.GitHub, Base: []ci.BaseCandidate{{Kind: ci.Commit, SHA: "1111111111111111111111111111111111111111", Source: "GitHub push event before"}}}},
 			want:    "base commit 1111111111111111111111111111111111111111 (GitHub push event before) is not in the repository: it may have been force-pushed away; fetch it (git fetch origin 1111111111111111111111111111111111111111) or pass --base REF",
 		},
 		{

@@ -284,13 +284,12 @@ func (g *repo) statusGoGit() ([]statusEntry, error) {
 	return entries, nil
 }
 
-// fileSet accumulates changed files by path.
+// fileSet accumulates changed files by project path.
 type fileSet map[string]*File
 
-// add records a change; deleted says whether the file is gone from HEAD
-// (it only matters without the work tree).
-func (s fileSet) add(rel string, o Origin, deleted bool) {
-	p := "/" + strings.TrimSuffix(rel, "/")
+// add records a change of p, a project path; deleted says whether the file
+// is gone from HEAD (it only matters without the work tree).
+func (s fileSet) add(p string, o Origin, deleted bool) {
 	if f := s[p]; f != nil {
 		f.Origin |= o
 		return

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -18,6 +18,9 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/internal/projectpath"
+	"github.com/tmci/tmci/internal/repofile"
 	"github.com/tmci/tmci/project"
 )
 
@@ -39,6 +42,17 @@ type dirModules struct {
 // *.tofu files of project directory dir.
 func readModules(p *project.Project, dir string) dirModules {
 	var out dirModules
+	if target, err := repofile.Inside(p.Root, p.FSPath(dir)); errors.Is(err, repofile.ErrOutside) {
+		// A symbolic link on the way leaves the repository: nothing
+		// there is the repository's to read or to see change.
+		out.diags = append(out.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Module source outside the project",
+			Detail:   fmt.Sprintf("The module directory %s resolves to %s through a symbolic link, outside the repository; change detection does not follow it. Point the source at a directory inside the repository.", dir, target),
+			Subject:  fileRange(dir),
+		})
+		return out
+	}
 	entries, err := os.ReadDir(p.FSPath(dir))
 	if err != nil {
 		out.missing = errors.Is(err, fs.ErrNotExist)
@@ -50,7 +64,7 @@ func readModules(p *project.Project, dir string) dirModules {
 			continue
 		}
 		file := path.Join(dir, name)
-		src, err := os.ReadFile(p.FSPath(file))
+		src, err := repofile.Read(p.FSPath(file), project.MaxTerraformFileSize)
 		if err != nil {
 			out.diags = append(out.diags, unreadable(file, err))
 			continue
@@ -70,7 +84,7 @@ func (out *dirModules) parse(dir, file string, src []byte) {
 	if !bytes.Contains(src, []byte("module")) {
 		return
 	}
-	f, diags := hclsyntax.ParseConfig(src, strings.TrimPrefix(file, "/"), hcl.InitialPos)
+	f, diags := boundedhcl.ParseConfig(src, strings.TrimPrefix(file, "/"))
 	if diags.HasErrors() {
 		for _, d := range diags {
 			d.Detail += " tmci reads module sources here to find changed local modules; fix the syntax."
@@ -94,7 +108,7 @@ func (out *dirModules) parse(dir, file string, src []byte) {
 		if !strings.HasPrefix(src, "./") && !strings.HasPrefix(src, "../") {
 			continue // a registry, git or URL source: not in this repository
 		}
-		modDir, ok := project.JoinPath(dir, src)
+		modDir, ok := projectpath.Join(dir, src)
 		if !ok {
 			continue // outside the repository: no change to see
 		}
@@ -153,7 +167,7 @@ func scanStack(p *project.Project, dir string, known map[string][]string, buf []
 	var out stackScan
 	for _, name := range terraformFiles(p, dir, known) {
 		file := path.Join(dir, name)
-		src, err := readFile(p.FSPath(file), buf)
+		src, err := repofile.ReadBuf(p.FSPath(file), buf, project.MaxTerraformFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted in the work tree
 		}
@@ -166,7 +180,7 @@ func scanStack(p *project.Project, dir string, known map[string][]string, buf []
 		}
 		matches := localSourcePattern.FindAllSubmatch(src, -1)
 		for _, m := range matches {
-			if d, ok := project.JoinPath(dir, string(m[1])); ok {
+			if d, ok := projectpath.Join(dir, string(m[1])); ok {
 				out.dirs = append(out.dirs, d)
 			}
 		}
@@ -175,29 +189,6 @@ func scanStack(p *project.Project, dir string, known map[string][]string, buf []
 		}
 	}
 	return out
-}
-
-// readFile reads a small file into buf when it fits, with three system
-// calls instead of os.ReadFile's five (no fstat, no read to see EOF: a
-// regular file's short read is its end). The result aliases buf.
-func readFile(name string, buf []byte) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	n, err := io.ReadFull(f, buf)
-	switch {
-	case err == io.ErrUnexpectedEOF || err == io.EOF:
-		return buf[:n], nil
-	case err != nil:
-		return nil, err
-	}
-	rest, err := io.ReadAll(f) // larger than buf
-	if err != nil {
-		return nil, err
-	}
-	return append(buf[:n:n], rest...), nil
 }
 
 // modules marks the stacks whose local modules, followed transitively,

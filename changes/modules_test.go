@@ -7,9 +7,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/tmci/tmci/internal/repofile"
+	"github.com/tmci/tmci/project"
 )
 
-func TestReadFile(t *testing.T) {
+func TestReadBuf(t *testing.T) {
 	dir := t.TempDir()
 	for _, size := range []int{0, 1, 15, 16, 17, 100} {
 		want := bytes.Repeat([]byte("x"), size)
@@ -17,7 +21,7 @@ func TestReadFile(t *testing.T) {
 		if err := os.WriteFile(name, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readFile(name, make([]byte, 16))
+		got, err := repofile.ReadBuf(name, make([]byte, 16), 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -25,7 +29,7 @@ func TestReadFile(t *testing.T) {
 			t.Errorf("size %d: read %d bytes", size, len(got))
 		}
 	}
-	if _, err := readFile(filepath.Join(dir, "missing"), make([]byte, 16)); !os.IsNotExist(err) {
+	if _, err := repofile.ReadBuf(filepath.Join(dir, "missing"), make([]byte, 16), 1<<20); !os.IsNotExist(err) {
 		t.Errorf("missing file: err = %v", err)
 	}
 }
@@ -45,5 +49,29 @@ locals { p = ".hidden/x" }
 	want := []string{"./a", "../../modules/b", "../c"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestModuleDirOutside reads a local module directory that is a symbolic
+// link out of the repository: tmci neither reads its files nor follows
+// it, and warns.
+func TestModuleDirOutside(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "main.tf"), []byte("module \"x\" {\n  source = \"./y\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	p, diags := project.Load(root, project.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	got := readModules(p, "/lib")
+	if len(got.refs) != 0 {
+		t.Errorf("module sources read outside the repository: %v", got.refs)
+	}
+	if len(got.diags) != 1 || got.diags[0].Summary != "Module source outside the project" || got.diags[0].Severity != hcl.DiagWarning {
+		t.Errorf("diagnostics = %v, want one warning", got.diags)
 	}
 }

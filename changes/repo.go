@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -22,54 +20,83 @@ import (
 // the steps go-git is slow at on large histories (merge-base, worktree
 // status) and for full revision syntax, when a git binary is available.
 type repo struct {
+	// root is the top level of the work tree; git runs there.
 	root string
-	git  string // git binary, or "" to use go-git only
-	r    *git.Repository
-	st   *filesystem.Storage // nil when go-git chose another storage
+	// prefix is the project root's path below root, slash-separated
+	// with a trailing "/" ("infra/"), or "" when the project is the top
+	// level. Terramate accepts a project below the git top level, where
+	// only the files below prefix belong to the project.
+	prefix string
+	git    string // git binary, or "" to use go-git only
+	r      *git.Repository
+	st     *filesystem.Storage // nil when go-git chose another storage
 }
 
-// openRepo opens the repository whose work tree is root.
+// openRepo opens the repository whose work tree holds the project root:
+// root itself or a directory above it.
 func openRepo(root, gitBin string) (*repo, error) {
-	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		if top := enclosingRepo(root); top != "" {
-			return nil, fmt.Errorf("the project root %s lies below the top level of the git repository %s: change detection needs the Terramate project at the top of its repository; move its terramate { config {} } block to %s, or leave out --changed", root, top, top)
-		}
 		return nil, fmt.Errorf("%s is not a git repository: change detection compares git commits; run tmci inside a git checkout, or leave out --changed", root)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the git repository at %s: %w", root, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("opening the work tree of the git repository at %s: %w", root, err)
+	}
+	top := wt.Filesystem.Root()
+	prefix, err := projectPrefix(top, root)
+	if err != nil {
+		return nil, err
 	}
 	// Reopen the same .git with descriptors kept open: by default go-git
 	// reopens the packfile for every object it reads, which dominates a
 	// tree diff on a large repository.
 	fsStorage, ok := r.Storer.(*filesystem.Storage)
 	if !ok {
-		return &repo{root: root, git: gitBin, r: r}, nil
+		return &repo{root: top, prefix: prefix, git: gitBin, r: r}, nil
 	}
 	st := filesystem.NewStorageWithOptions(fsStorage.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: 16})
-	var wtfs billy.Filesystem
-	if wt, err := r.Worktree(); err == nil {
-		wtfs = wt.Filesystem
-	}
-	r2, err := git.Open(st, wtfs)
+	r2, err := git.Open(st, wt.Filesystem)
 	if err != nil {
 		return nil, fmt.Errorf("opening the git repository at %s: %w", root, err)
 	}
-	return &repo{root: root, git: gitBin, r: r2, st: st}, nil
+	return &repo{root: top, prefix: prefix, git: gitBin, r: r2, st: st}, nil
 }
 
-// enclosingRepo returns the nearest directory above dir holding a .git
-// entry, or "".
-func enclosingRepo(dir string) string {
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
+// projectPrefix returns the path of the project root below the work
+// tree's top level, as repo.prefix holds it. Both are compared with
+// symbolic links resolved, so a checkout reached through a link maps too.
+func projectPrefix(top, root string) (string, error) {
+	realTop, err := filepath.EvalSymlinks(top)
+	if err != nil {
+		return "", fmt.Errorf("resolving the git work tree %s: %w", top, err)
 	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("resolving the project root %s: %w", root, err)
+	}
+	rel, err := filepath.Rel(realTop, realRoot)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("the project root %s lies outside the git work tree %s", root, top)
+	}
+	if rel == "." {
+		return "", nil
+	}
+	return filepath.ToSlash(rel) + "/", nil
+}
+
+// projectPath maps a slash-separated path relative to the top level of
+// the work tree to a project path ("/stacks/app/main.tf"); ok is false for
+// a path outside the project root, which changes nothing in the project.
+func (g *repo) projectPath(rel string) (string, bool) {
+	rest, ok := strings.CutPrefix(rel, g.prefix)
+	if !ok || rest == "" {
+		return "", false
+	}
+	return "/" + strings.TrimSuffix(rest, "/"), true
 }
 
 // close releases the packfile descriptors.

@@ -86,12 +86,28 @@ type Deleted struct {
 	File string `json:"file"`
 }
 
+// Moved is a stack whose directory changed since the base while its id
+// stayed: Terramate's identity of the stack is the same. Whether its
+// state follows depends on the backend template (a key built from the
+// path does not, one built from terramate.stack.id does).
+type Moved struct {
+	// From is the stack's path at the base, To its path now.
+	From string `json:"from"`
+	To   string `json:"to"`
+	ID   string `json:"id"`
+	// File is the config file that declared the stack at the base.
+	File string `json:"file"`
+}
+
 // Result is the change mapped onto a project.
 type Result struct {
 	// Changed holds the changed stacks in path order.
 	Changed []*Changed
-	// Deleted holds the stacks gone since the base, in path order.
+	// Deleted holds the stacks gone since the base, in path order; a
+	// stack whose id lives on at another path is in Moved instead.
 	Deleted []Deleted
+	// Moved holds the stacks moved since the base, by their old path.
+	Moved []Moved
 	// Ignored holds stacks that changed but carry an ignore-change trigger,
 	// with the reasons they would have had.
 	Ignored []*Changed
@@ -136,7 +152,8 @@ func Map(ctx context.Context, p *project.Project, d *Diff) (*Result, hcl.Diagnos
 		}
 	}
 	m.modules(ctx)
-	res := &Result{Deleted: m.deletedStacks(deletedCandidates)}
+	res := &Result{}
+	res.Deleted, res.Moved = splitMoved(p, m.deletedStacks(deletedCandidates))
 	for _, c := range m.changed {
 		sort.SliceStable(c.Reasons, func(i, j int) bool {
 			a, b := c.Reasons[i], c.Reasons[j]

@@ -1,14 +1,16 @@
 package changes
 
 import (
-	"fmt"
-	"os"
 	"path"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/internal/repofile"
+	"github.com/tmci/tmci/project"
 )
 
 // triggersDir holds Terramate's trigger files: a file below
@@ -29,7 +31,7 @@ func (m *mapper) trigger(f File) {
 		return
 	}
 	stackPath := path.Dir(strings.TrimPrefix(f.Path, triggersDir))
-	src, err := os.ReadFile(m.p.FSPath(f.Path))
+	src, err := repofile.Read(m.p.FSPath(f.Path), project.MaxConfigSize)
 	if err != nil {
 		m.fail("Unreadable trigger file", err.Error()+".", fileRange(f.Path))
 		return
@@ -40,9 +42,8 @@ func (m *mapper) trigger(f File) {
 	}
 	s := m.p.Stack(stackPath)
 	if s == nil {
-		m.warn("Trigger for a directory that is not a stack",
-			fmt.Sprintf("%s is not a stack, so this trigger selects nothing; delete the trigger file or move it below %s/<stack path>/.", stackPath, triggersDir),
-			fileRange(f.Path))
+		// Silent, as in Terramate: the trigger of a stack since deleted
+		// or moved is common and harmless.
 		return
 	}
 	switch kind {
@@ -57,7 +58,7 @@ func (m *mapper) trigger(f File) {
 // with type a keyword or a string; a missing type means changed.
 func (m *mapper) parseTrigger(p string, src []byte) (string, bool) {
 	name := strings.TrimPrefix(p, "/")
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, diags := boundedhcl.ParseConfig(src, name)
 	if diags.HasErrors() {
 		m.diags = append(m.diags, diags...)
 		return "", false

@@ -1,6 +1,9 @@
-// Package ci reads what the CI system tells about the build tmci runs in:
-// which provider, which event, which commit, and which commits the change
-// should be compared with.
+// Package ci is tmci's side of the CI system's interfaces: it reads what
+// the system tells about the build (which provider, which event, which
+// commit, and which commits the change should be compared with), and it
+// speaks the providers' console and file protocols: log groups and
+// sections, error annotations, secret masks, GITHUB_OUTPUT and the step
+// summary. Reports are package report's; job fan-out is package matrix's.
 //
 // Everything comes from a getenv function and the files it names (GitHub's
 // event JSON), so a test can simulate any CI run with plain values.
@@ -157,8 +160,22 @@ func detectGitLab(getenv func(string) string) *Context {
 	if iid := getenv("CI_MERGE_REQUEST_IID"); iid != "" {
 		c.Number, _ = strconv.Atoi(iid)
 	}
-	if sha := getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA"); sha != "" {
-		c.Base = append(c.Base, BaseCandidate{Commit, sha, "GitLab merge request CI_MERGE_REQUEST_DIFF_BASE_SHA"})
+	switch kind := getenv("CI_MERGE_REQUEST_EVENT_TYPE"); kind {
+	case "merged_result", "merge_train":
+		// HEAD is the merge result of the MR into the target branch (or
+		// into the train ahead of it): the target's tip is the base. The
+		// diff base is where the MR forked, older, and would select
+		// stacks changed on the target branch only.
+		if sha := getenv("CI_MERGE_REQUEST_TARGET_BRANCH_SHA"); sha != "" && !zeroSHA(sha) {
+			c.Base = append(c.Base, BaseCandidate{Commit, sha, "GitLab " + kind + " pipeline CI_MERGE_REQUEST_TARGET_BRANCH_SHA"})
+		}
+		if c.SHA != "" {
+			c.Base = append(c.Base, BaseCandidate{FirstParent, c.SHA, "GitLab " + kind + " pipeline merge commit (CI_COMMIT_SHA)"})
+		}
+	default:
+		if sha := getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA"); sha != "" {
+			c.Base = append(c.Base, BaseCandidate{Commit, sha, "GitLab merge request CI_MERGE_REQUEST_DIFF_BASE_SHA"})
+		}
 	}
 	if sha := getenv("CI_COMMIT_BEFORE_SHA"); sha != "" && !zeroSHA(sha) && c.Event != "merge_request_event" {
 		c.Base = append(c.Base, BaseCandidate{Commit, sha, "GitLab push CI_COMMIT_BEFORE_SHA"})

@@ -92,6 +92,32 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "GitLab merged-results pipeline",
+			env: map[string]string{
+				"GITLAB_CI": "true", "CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_SHA": shaB,
+				"CI_MERGE_REQUEST_IID": "12", "CI_MERGE_REQUEST_EVENT_TYPE": "merged_result",
+				"CI_MERGE_REQUEST_DIFF_BASE_SHA": zero[:39] + "1", "CI_MERGE_REQUEST_TARGET_BRANCH_SHA": shaA,
+			},
+			want: &Context{
+				Provider: GitLab, Event: "merge_request_event", SHA: shaB, Number: 12,
+				Base: []BaseCandidate{
+					{Commit, shaA, "GitLab merged_result pipeline CI_MERGE_REQUEST_TARGET_BRANCH_SHA"},
+					{FirstParent, shaB, "GitLab merged_result pipeline merge commit (CI_COMMIT_SHA)"},
+				},
+			},
+		},
+		{
+			name: "GitLab merge train without the target SHA",
+			env: map[string]string{
+				"GITLAB_CI": "true", "CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_SHA": shaB,
+				"CI_MERGE_REQUEST_EVENT_TYPE": "merge_train", "CI_MERGE_REQUEST_DIFF_BASE_SHA": shaA,
+			},
+			want: &Context{
+				Provider: GitLab, Event: "merge_request_event", SHA: shaB,
+				Base: []BaseCandidate{{FirstParent, shaB, "GitLab merge_train pipeline merge commit (CI_COMMIT_SHA)"}},
+			},
+		},
+		{
 			name: "GitLab push",
 			env: map[string]string{
 				"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_SHA": shaB,

@@ -7,6 +7,8 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+
+	"github.com/tmci/tmci/internal/printable"
 )
 
 // Framer puts a CI system's log markers around each stack's output in
@@ -20,7 +22,8 @@ import (
 // stack and its status. A Framer is safe for concurrent use.
 type Framer struct {
 	Provider Provider
-	// Now gives section timestamps on GitLab; nil means time.Now.
+	// Now gives Frame's section timestamps on GitLab; nil means
+	// time.Now. FrameSpan takes the times instead.
 	Now func() time.Time
 	// Token returns the stop-commands token; nil means a fresh random
 	// one per stack, which terraform's output cannot guess.
@@ -31,7 +34,18 @@ type Framer struct {
 // (a project path) whose run ended with status (as the scheduler names
 // it); failed says whether the output must stay expanded.
 func (f Framer) Frame(stack, status string, failed bool) (header, footer string) {
-	title := fmt.Sprintf("%s (%s)", stack, status)
+	now := f.now()
+	return f.FrameSpan(stack, status, failed, now, now)
+}
+
+// FrameSpan is Frame for output that was produced from start to end:
+// GitLab computes a section's duration from the two markers' times, so
+// they must be when the stack started and ended, not when its output
+// was printed.
+func (f Framer) FrameSpan(stack, status string, failed bool, start, end time.Time) (header, footer string) {
+	// A stack path reaching here is printable (project refuses others);
+	// escaping again costs nothing and keeps the log's lines tmci's.
+	title := fmt.Sprintf("%s (%s)", printable.String(stack), status)
 	switch f.Provider {
 	case GitHub:
 		token := f.token()
@@ -42,14 +56,14 @@ func (f Framer) Frame(stack, status string, failed bool) (header, footer string)
 		}
 		return "::group::" + escapeData(title) + "\n" + fence, unfence + "::endgroup::\n"
 	case GitLab:
-		name := SectionName(stack)
-		ts := f.now().Unix()
+		name := sectionName(stack)
+		ts := start.Unix()
 		opt := "[collapsed=true]"
 		if failed {
 			opt = "[collapsed=false]"
 		}
 		header = fmt.Sprintf("\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s\n", ts, name, opt, title)
-		footer = fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", f.now().Unix(), name)
+		footer = fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", end.Unix(), name)
 		return header, footer
 	}
 	return "=== " + title + "\n", ""
@@ -66,22 +80,22 @@ func (f Framer) token() string {
 	if f.Token != nil {
 		return f.Token()
 	}
-	return RandomToken()
+	return randomToken()
 }
 
-// RandomToken returns 128 random bits in hex, for stop-commands tokens and
+// randomToken returns 128 random bits in hex, for stop-commands tokens and
 // GITHUB_OUTPUT heredoc delimiters.
-func RandomToken() string {
+func randomToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return hex.EncodeToString(b[:])
 }
 
-// SectionName turns a stack path into a GitLab section name, which may
+// sectionName turns a stack path into a GitLab section name, which may
 // only hold [a-z0-9_.-]: the path, lower-cased with other characters as
 // "_", then a hash of the exact path so that "/a_b" and "/a/b" (or "/A"
 // and "/a") never share a section.
-func SectionName(stack string) string {
+func sectionName(stack string) string {
 	var b strings.Builder
 	b.WriteString("tmci")
 	for _, r := range strings.ToLower(stack) {
@@ -109,7 +123,13 @@ type Annotation struct {
 }
 
 // Error renders a as a GitHub ::error workflow command (one line).
-func (a Annotation) Error() string {
+func (a Annotation) Error() string { return a.command("error") }
+
+// Warning renders a as a GitHub ::warning workflow command (one line).
+func (a Annotation) Warning() string { return a.command("warning") }
+
+// command renders a as the workflow command kind.
+func (a Annotation) command(kind string) string {
 	var props []string
 	if a.File != "" {
 		props = append(props, "file="+escapeProperty(a.File))
@@ -123,7 +143,7 @@ func (a Annotation) Error() string {
 	if a.Title != "" {
 		props = append(props, "title="+escapeProperty(a.Title))
 	}
-	cmd := "::error"
+	cmd := "::" + kind
 	if len(props) > 0 {
 		cmd += " " + strings.Join(props, ",")
 	}

@@ -12,7 +12,7 @@ import (
 func TestFrame(t *testing.T) {
 	fixed := func() time.Time { return time.Unix(1767225600, 0) }
 	tok := func() string { return "T0K" }
-	sec := SectionName("/stacks/app")
+	sec := sectionName("/stacks/app")
 	for _, tc := range []struct {
 		name           string
 		f              Framer
@@ -64,9 +64,9 @@ func TestSectionName(t *testing.T) {
 	valid := regexp.MustCompile(`^[a-z0-9_.-]+$`)
 	seen := map[string]string{}
 	for _, p := range []string{"/", "/a/b", "/a_b", "/A/b", "/ünï cöde/x", "/a.b-c"} {
-		n := SectionName(p)
+		n := sectionName(p)
 		if !valid.MatchString(n) {
-			t.Errorf("SectionName(%q) = %q: not a valid GitLab section name", p, n)
+			t.Errorf("sectionName(%q) = %q: not a valid GitLab section name", p, n)
 		}
 		if other, ok := seen[n]; ok {
 			t.Errorf("%q and %q share section %q", p, other, n)
@@ -96,5 +96,13 @@ func TestAddMask(t *testing.T) {
 	want := "::add-mask::line1\n::add-mask::li%25ne2\n"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestFrameSpanGitLabTimes(t *testing.T) {
+	start, end := time.Unix(1700000000, 0), time.Unix(1700000093, 0)
+	h, f := Framer{Provider: GitLab}.FrameSpan("/a", "succeeded", false, start, end)
+	if !strings.Contains(h, "section_start:1700000000:") || !strings.Contains(f, "section_end:1700000093:") {
+		t.Errorf("markers %q %q, want the start and end times", h, f)
 	}
 }

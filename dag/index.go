@@ -2,11 +2,11 @@ package dag
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/tmci/tmci/internal/projectpath"
 )
 
 // Stack is what ordering needs to know about one stack.
@@ -154,14 +154,6 @@ func treeCompare(a, b string) int {
 	return len(a) - len(b)
 }
 
-// isBelow reports whether project path p is dir or lies below it.
-func isBelow(p, dir string) bool {
-	if dir == "/" {
-		return true
-	}
-	return p == dir || (len(p) > len(dir) && p[len(dir)] == '/' && p[:len(dir)] == dir)
-}
-
 func (x *Index) buildTree() {
 	n := len(x.stacks)
 	x.tree = make([]int32, n)
@@ -175,7 +167,7 @@ func (x *Index) buildTree() {
 	for pos, i := range x.tree {
 		x.treePos[i] = int32(pos)
 		p := x.stacks[i].Path
-		for len(open) > 0 && !isBelow(p, x.stacks[x.tree[open[len(open)-1]]].Path) {
+		for len(open) > 0 && !projectpath.IsBelow(p, x.stacks[x.tree[open[len(open)-1]]].Path) {
 			x.treeEnd[open[len(open)-1]] = int32(pos)
 			open = open[:len(open)-1]
 		}
@@ -195,53 +187,17 @@ func (x *Index) subtree(dir string) (lo, hi int32) {
 	}
 	i, _ := slices.BinarySearchFunc(x.tree, dir, func(s int32, d string) int { return treeCompare(x.stacks[s].Path, d) })
 	lo = int32(i)
-	if i == len(x.tree) || !isBelow(x.stacks[x.tree[i]].Path, dir) {
+	if i == len(x.tree) || !projectpath.IsBelow(x.stacks[x.tree[i]].Path, dir) {
 		return lo, lo
 	}
 	// dir is no stack: the run ends at the first path not below it.
 	j, _ := slices.BinarySearchFunc(x.tree[i:], dir, func(s int32, d string) int {
-		if isBelow(x.stacks[s].Path, d) {
+		if projectpath.IsBelow(x.stacks[s].Path, d) {
 			return -1
 		}
 		return 1
 	})
 	return lo, lo + int32(j)
-}
-
-// joinPath resolves ref against the project directory dir. ok is false when
-// the result leaves the project root.
-func joinPath(dir, ref string) (string, bool) {
-	if isClean(ref) {
-		return ref, true
-	}
-	if !strings.HasPrefix(ref, "/") {
-		ref = dir + "/" + ref
-	}
-	rel := path.Clean(strings.TrimLeft(ref, "/"))
-	if rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", false
-	}
-	if rel == "." {
-		return "/", true
-	}
-	return "/" + rel, true
-}
-
-// isClean reports whether p is an absolute path that path.Clean keeps as
-// it is, the common case, which joinPath answers without allocating.
-func isClean(p string) bool {
-	if p == "/" {
-		return true
-	}
-	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
-		return false
-	}
-	for i := 1; i < len(p); i++ {
-		if p[i-1] == '/' && (p[i] == '/' || p[i] == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // resolver resolves reference entries; mark deduplicates targets per call.
@@ -279,7 +235,7 @@ func (r *resolver) resolve(out []target, i int32, k refKind) []target {
 				pos := r.x.treePos[m]
 				matched += add(pos, r.x.treeEnd[pos], e)
 			}
-		} else if dir, ok := joinPath(s.Path, ref); ok {
+		} else if dir, ok := projectpath.Join(s.Path, ref); ok {
 			lo, hi := r.x.subtree(dir)
 			matched = add(lo, hi, e)
 		} else {

@@ -61,26 +61,6 @@ func stacksAt(paths ...string) []Stack {
 	return out
 }
 
-func TestJoinPath(t *testing.T) {
-	for _, tc := range []struct {
-		dir, ref, want string
-		ok             bool
-	}{
-		{"/a/b", "/c", "/c", true},
-		{"/a/b", "c", "/a/b/c", true},
-		{"/a/b", "../c", "/a/c", true},
-		{"/a/b", "../..", "/", true},
-		{"/a/b", "../../..", "", false},
-		{"/a", "./x/./y/", "/a/x/y", true},
-		{"/", "/../x", "", false},
-	} {
-		got, ok := joinPath(tc.dir, tc.ref)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("joinPath(%q, %q) = %q, %v; want %q, %v", tc.dir, tc.ref, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestWarnings(t *testing.T) {
 	_, diags := NewIndex([]Stack{
 		stack("/a", after("/nope", "/b"), before("tag:missing", "tag:"), wants("../../up")),
@@ -185,6 +165,9 @@ func TestSelect(t *testing.T) {
 		{"dependents: before, after and nested", []string{"/db"}, SelectOptions{WithDependents: true},
 			[]string{"/app", "/app/sub", "/cache", "/cfg", "/db", "/lib", "/lib/nested", "/mon", "/web"}},
 		{"dependents of a leaf", []string{"/web"}, SelectOptions{WithDependents: true}, []string{"/web"}},
+		{"list: no wants closure", []string{"/app", "/cfg"}, SelectOptions{NoWants: true}, []string{"/app", "/cfg"}},
+		{"list: dependents without wants", []string{"/db"}, SelectOptions{WithDependents: true, NoWants: true},
+			[]string{"/app", "/app/sub", "/cache", "/db", "/web"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := x.Select(tc.base, tc.opts)

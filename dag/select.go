@@ -7,6 +7,9 @@ import (
 
 // SelectOptions tunes Select. The zero value adds the wants closure only.
 type SelectOptions struct {
+	// NoWants leaves out the wants closure, as terramate list does (only
+	// the commands that run stacks add it).
+	NoWants bool
 	// WithDependents adds every stack that must run after a selected one:
 	// the stacks its before entries name, the stacks whose after entries
 	// name it, and the stacks nested below it, transitively.
@@ -16,8 +19,8 @@ type SelectOptions struct {
 // Select grows the selection base (project paths of stacks) by what it
 // implies and returns the result sorted by path. A selected stack selects
 // the stacks its wants entries name and the stacks whose wanted_by entries
-// name it, transitively and regardless of any other filter, as Terramate
-// does. O(S + R) for S stacks and R resolved references.
+// name it, transitively and regardless of any other filter, as terramate
+// run does (unless opts.NoWants). O(S + R) for S stacks and R resolved references.
 func (x *Index) Select(base []string, opts SelectOptions) ([]string, error) {
 	in := make([]bool, len(x.stacks))
 	var queue []int32
@@ -42,11 +45,13 @@ func (x *Index) Select(base []string, opts SelectOptions) ([]string, error) {
 	for len(queue) > 0 {
 		i := queue[0]
 		queue = queue[1:]
-		for _, t := range x.refs[refWants][i] {
-			add(t.stack)
-		}
-		for _, j := range wantedBy.of(i) {
-			add(j)
+		if !opts.NoWants {
+			for _, t := range x.refs[refWants][i] {
+				add(t.stack)
+			}
+			for _, j := range wantedBy.of(i) {
+				add(j)
+			}
 		}
 		if !opts.WithDependents {
 			continue

@@ -37,6 +37,8 @@ func FuzzLoad(f *testing.F) {
 	addFixtureSeeds(f, false)
 	f.Add([]byte("stack {\n  id = \"a\"\n  after = [\"/b\", \"tag:x\"]\n}\nglobals {\n  a = global.b\n  b = [for x in [1] : x]\n}\n"))
 	f.Add([]byte("globals \"a\" \"b\" {\n  c = 1\n}\nglobals \"a\" {\n  d = global.a.b.c\n}\nstack {}\n"))
+	f.Add([]byte("globals {\n  map \"m\" {\n    for_each = [1, 2]\n    iterator = it\n    key = \"k${it.new}\"\n    value {\n      v = it.new\n      map \"n\" {\n        for_each = {a = 1}\n        key = element.new\n        value = tm_try(element.old, 0)\n      }\n    }\n  }\n}\nstack {}\n"))
+	f.Add([]byte("globals \"a\" \"c\" {\n  y = global.a.b.x\n}\nglobals \"a\" \"b\" {\n  x = global.a.c\n}\nstack {}\n"))
 	root := f.TempDir()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		dir, err := os.MkdirTemp(root, "p")

@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,14 +28,15 @@ func (g *globalDef) key() string { return strings.Join(g.path, ".") }
 // globalsBlock turns a globals block into definitions for directory dir.
 func (l *loader) globalsBlock(block *hclsyntax.Block, dir string) []*globalDef {
 	var defs []*globalDef
+	attrs := sortedAttrs(block.Body.Attributes)
+	if len(block.Labels) > 0 && len(attrs) == 0 {
+		defs = append(defs, &globalDef{path: block.Labels, rng: block.DefRange(), dir: dir})
+	}
 	for _, b := range block.Body.Blocks {
 		if b.Type == "map" {
-			l.diags = append(l.diags, &hcl.Diagnostic{
-				Severity: hcl.DiagWarning,
-				Summary:  "Unsupported globals map block",
-				Detail:   "tmci does not evaluate map blocks inside globals yet; the global it defines stays undefined for tmci.",
-				Subject:  b.TypeRange.Ptr(),
-			})
+			if def := l.globalsMap(block, b, dir); def != nil {
+				defs = append(defs, def)
+			}
 			continue
 		}
 		l.diags = append(l.diags, &hcl.Diagnostic{
@@ -44,16 +46,34 @@ func (l *loader) globalsBlock(block *hclsyntax.Block, dir string) []*globalDef {
 			Subject:  b.TypeRange.Ptr(),
 		})
 	}
-	attrs := sortedAttrs(block.Body.Attributes)
-	if len(block.Labels) > 0 && len(attrs) == 0 {
-		return []*globalDef{{path: block.Labels, rng: block.DefRange(), dir: dir}}
-	}
 	for _, attr := range attrs {
 		p := make([]string, 0, len(block.Labels)+1)
 		p = append(append(p, block.Labels...), attr.Name)
 		defs = append(defs, &globalDef{path: p, expr: attr.Expr, rng: attr.SrcRange, dir: dir})
 	}
 	return defs
+}
+
+// globalsMap turns a map block of a globals block into the definition of
+// global.<labels>.<map label>, or reports why it cannot.
+func (l *loader) globalsMap(block, b *hclsyntax.Block, dir string) *globalDef {
+	m, diags := newMapExpr(b)
+	l.diags = append(l.diags, diags...)
+	if m == nil {
+		return nil
+	}
+	name := b.Labels[0]
+	if _, clash := block.Body.Attributes[name]; clash {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Global defined twice",
+			Detail:   fmt.Sprintf("The map block %q and an attribute of the same globals block both define it; rename one.", name),
+			Subject:  b.DefRange().Ptr(),
+		})
+		return nil
+	}
+	p := append(append(make([]string, 0, len(block.Labels)+1), block.Labels...), name)
+	return &globalDef{path: p, expr: m, rng: b.DefRange(), dir: dir}
 }
 
 // Scope evaluates expressions in the context of one stack: the merged
@@ -70,7 +90,32 @@ type Scope struct {
 	values  map[string]cty.Value
 	diags   map[string]hcl.Diagnostics
 	pending []string // globals being evaluated, innermost last
+	// building holds, for each root global under evaluation, its value
+	// so far and the state of each definition, so that a labelled
+	// definition may read a sibling (globals "a" "c" { y = global.a.b.x })
+	// once that one is evaluated: dependencies are tracked per attribute
+	// path, as Terramate does, not per root name.
+	building map[string]*partialGlobal
+	// pendingDefs are the definitions being evaluated, innermost last,
+	// for the cycle message.
+	pendingDefs []string
 }
+
+// partialGlobal is a root global being built from its definitions.
+type partialGlobal struct {
+	value cty.Value
+	state []defState // per definition of Scope.defs[name]
+	diags hcl.Diagnostics
+	err   bool
+}
+
+type defState uint8
+
+const (
+	defTodo defState = iota
+	defActive
+	defDone
+)
 
 // Scope returns a new evaluation scope for stack s.
 func (p *Project) Scope(s *Stack) *Scope {
@@ -89,12 +134,13 @@ func (p *Project) Scope(s *Stack) *Scope {
 		byRoot[g.path[0]] = append(byRoot[g.path[0]], g)
 	}
 	sc := &Scope{
-		p:      p,
-		stack:  s,
-		defs:   map[string][]*globalDef{},
-		tm:     p.terramateValue(s),
-		values: map[string]cty.Value{},
-		diags:  map[string]hcl.Diagnostics{},
+		p:        p,
+		stack:    s,
+		defs:     map[string][]*globalDef{},
+		tm:       p.terramateValue(s),
+		values:   map[string]cty.Value{},
+		diags:    map[string]hcl.Diagnostics{},
+		building: map[string]*partialGlobal{},
 	}
 	for name, defs := range byRoot {
 		// A plain definition replaces labelled extensions made in
@@ -173,9 +219,18 @@ func (sc *Scope) Global(name string) (v cty.Value, ok bool, diags hcl.Diagnostic
 // namespaces (for example environment and env); it must not name global or
 // terramate.
 func (sc *Scope) Eval(expr hcl.Expression, vars map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
+	return sc.eval(expr, vars, "")
+}
+
+// eval is Eval for the definition of global.name, or of no global when
+// name is empty; the name is for messages.
+func (sc *Scope) eval(expr hcl.Expression, vars map[string]cty.Value, name string) (cty.Value, hcl.Diagnostics) {
 	globals, undefined, diags := sc.deps(expr)
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
+	}
+	if d := checkInputSize(expr, globals, name); d != nil {
+		return cty.DynamicVal, append(diags, d)
 	}
 	ctx := &hcl.EvalContext{
 		Variables: make(map[string]cty.Value, len(vars)+2),
@@ -201,6 +256,11 @@ func (sc *Scope) Eval(expr hcl.Expression, vars map[string]cty.Value) (cty.Value
 		}
 		return cty.DynamicVal, append(diags, out...)
 	}
+	if !d.HasErrors() {
+		if big := checkValueSize(v, expr, name); big != nil {
+			return cty.DynamicVal, append(append(diags, d...), big)
+		}
+	}
 	return v, append(diags, d...)
 }
 
@@ -209,11 +269,14 @@ type undefinedRef struct {
 	rng  hcl.Range
 }
 
-// deps evaluates the globals expr refers to.
+// deps evaluates the globals expr refers to. A reference into a root
+// global under construction first evaluates the definitions whose paths
+// overlap the referenced path, then sees the value built so far.
 func (sc *Scope) deps(expr hcl.Expression) (map[string]cty.Value, []undefinedRef, hcl.Diagnostics) {
 	vals := map[string]cty.Value{}
 	var undefined []undefinedRef
 	var diags hcl.Diagnostics
+	partial := map[string]bool{}
 	for _, tr := range expr.Variables() {
 		if tr.RootName() != "global" {
 			continue
@@ -225,6 +288,13 @@ func (sc *Scope) deps(expr hcl.Expression) (map[string]cty.Value, []undefinedRef
 			names = sc.names
 		}
 		for _, name := range names {
+			if pg := sc.building[name]; pg != nil {
+				rng := tr.SourceRange()
+				d := sc.buildOverlapping(name, staticPath(tr), &rng)
+				diags = appendNew(diags, d)
+				partial[name] = !d.HasErrors()
+				continue
+			}
 			if _, done := vals[name]; done {
 				continue
 			}
@@ -241,7 +311,43 @@ func (sc *Scope) deps(expr hcl.Expression) (map[string]cty.Value, []undefinedRef
 			vals[name] = v
 		}
 	}
+	for name, ok := range partial {
+		if ok {
+			vals[name] = sc.building[name].value
+		}
+	}
 	return vals, undefined, diags
+}
+
+// staticPath returns the names a global traversal takes after "global"
+// while they are static: ["a", "b", "x"] for global.a.b["x"][0].
+func staticPath(tr hcl.Traversal) []string {
+	var out []string
+	for _, step := range tr[1:] {
+		switch st := step.(type) {
+		case hcl.TraverseAttr:
+			out = append(out, st.Name)
+		case hcl.TraverseIndex:
+			if st.Key.Type() != cty.String || !st.Key.IsKnown() || st.Key.IsNull() {
+				return out
+			}
+			out = append(out, st.Key.AsString())
+		default:
+			return out
+		}
+	}
+	return out
+}
+
+// overlaps reports whether one path is a prefix of the other.
+func overlaps(a, b []string) bool {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // TraversalStep returns the name a traversal takes from its root: "a" for
@@ -300,42 +406,104 @@ func (sc *Scope) global(name string, ref *hcl.Range) (cty.Value, hcl.Diagnostics
 	return v, diags
 }
 
-// build computes the value of root global name from its definitions.
+// build computes the value of root global name from its definitions, in
+// their order unless one needs another first (see deps).
 func (sc *Scope) build(name string) (cty.Value, hcl.Diagnostics) {
-	defs := sc.defs[name]
+	pg := &partialGlobal{value: cty.EmptyObjectVal, state: make([]defState, len(sc.defs[name]))}
+	sc.building[name] = pg
+	defer delete(sc.building, name)
+	for i := range pg.state {
+		if pg.err {
+			break
+		}
+		sc.buildDef(name, i, nil)
+	}
+	if pg.err {
+		return cty.DynamicVal, pg.diags
+	}
+	return pg.value, pg.diags
+}
+
+// buildOverlapping evaluates the definitions of the root global name
+// (under construction) whose paths overlap path; ref is the reference
+// that needs them.
+func (sc *Scope) buildOverlapping(name string, path []string, ref *hcl.Range) hcl.Diagnostics {
+	pg := sc.building[name]
 	var diags hcl.Diagnostics
-	v := cty.EmptyObjectVal
-	for _, g := range defs {
-		if len(g.path) == 1 {
-			var d hcl.Diagnostics
-			v, d = sc.Eval(g.expr, nil)
-			diags = appendNew(diags, d)
-			if d.HasErrors() {
-				return cty.DynamicVal, diags
-			}
-			continue
-		}
-		val := cty.EmptyObjectVal
-		if g.expr != nil {
-			var d hcl.Diagnostics
-			val, d = sc.Eval(g.expr, nil)
-			diags = appendNew(diags, d)
-			if d.HasErrors() {
-				return cty.DynamicVal, diags
-			}
-		}
-		var err error
-		v, err = setPath(v, g.path[1:], val, g.expr == nil)
-		if err != nil {
-			return cty.DynamicVal, append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid global extension",
-				Detail:   fmt.Sprintf("global.%s: %s.", g.key(), err),
-				Subject:  g.rng.Ptr(),
-			})
+	for i, g := range sc.defs[name] {
+		if overlaps(g.path, path) {
+			diags = appendNew(diags, sc.buildDef(name, i, ref))
 		}
 	}
-	return v, diags
+	if pg.err && !diags.HasErrors() {
+		diags = append(diags, pg.diags.Errs()[0].(*hcl.Diagnostic))
+	}
+	return diags
+}
+
+// buildDef evaluates definition i of the root global name once and sets
+// it into the value built so far. A definition that needs itself, through
+// others, is a cycle reported at ref (or the definition).
+func (sc *Scope) buildDef(name string, i int, ref *hcl.Range) hcl.Diagnostics {
+	pg := sc.building[name]
+	g := sc.defs[name][i]
+	switch pg.state[i] {
+	case defDone:
+		return nil
+	case defActive:
+		start := slices.Index(sc.pendingDefs, g.key())
+		chain := append(slices.Clone(sc.pendingDefs[max(start, 0):]), g.key())
+		for j := range chain {
+			chain[j] = "global." + chain[j]
+		}
+		subject := ref
+		if subject == nil {
+			subject = g.rng.Ptr()
+		}
+		d := &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cycle between globals",
+			Detail:   fmt.Sprintf("For stack %s the globals refer to each other in a loop: %s. Break the loop by defining one of them without the others.", sc.stack.Path, strings.Join(chain, " -> ")),
+			Subject:  subject,
+		}
+		pg.err = true
+		pg.diags = appendNew(pg.diags, hcl.Diagnostics{d})
+		return hcl.Diagnostics{d}
+	}
+	pg.state[i] = defActive
+	sc.pendingDefs = append(sc.pendingDefs, g.key())
+	defer func() {
+		sc.pendingDefs = sc.pendingDefs[:len(sc.pendingDefs)-1]
+		pg.state[i] = defDone
+	}()
+	val := cty.EmptyObjectVal
+	if g.expr != nil {
+		var d hcl.Diagnostics
+		val, d = sc.eval(g.expr, nil, g.key())
+		pg.diags = appendNew(pg.diags, d)
+		if d.HasErrors() {
+			pg.err = true
+			return d
+		}
+	}
+	if len(g.path) == 1 {
+		pg.value = val
+		return nil
+	}
+	v, err := setPath(pg.value, g.path[1:], val, g.expr == nil)
+	if err != nil {
+		d := &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid global extension",
+			Detail:   fmt.Sprintf("global.%s: %s.", g.key(), err),
+			Subject:  g.rng.Ptr(),
+		}
+		pg.err = true
+		pg.diags = appendNew(pg.diags, hcl.Diagnostics{d})
+		return hcl.Diagnostics{d}
+	}
+	pg.value = v
+	return nil
 }
 
 // setPath returns obj with val set at the key path p. With keep, an
@@ -393,14 +561,6 @@ func rangeEq(a, b *hcl.Range) bool {
 
 // terramateValue builds the terramate.* namespace for stack s.
 func (p *Project) terramateValue(s *Stack) cty.Value {
-	tags := make([]cty.Value, len(s.Tags))
-	for i, t := range s.Tags {
-		tags[i] = cty.StringVal(t)
-	}
-	tagList := cty.ListValEmpty(cty.String)
-	if len(tags) > 0 {
-		tagList = cty.ListVal(tags)
-	}
 	rel := strings.TrimPrefix(s.Path, "/")
 	toRoot := "."
 	if rel == "" {
@@ -411,7 +571,7 @@ func (p *Project) terramateValue(s *Stack) cty.Value {
 	stack := map[string]cty.Value{
 		"name":        cty.StringVal(s.Name),
 		"description": cty.StringVal(s.Description),
-		"tags":        tagList,
+		"tags":        stringList(s.Tags),
 		"path": cty.ObjectVal(map[string]cty.Value{
 			"absolute": cty.StringVal(s.Path),
 			"relative": cty.StringVal(rel),
@@ -421,6 +581,14 @@ func (p *Project) terramateValue(s *Stack) cty.Value {
 	}
 	if s.ID != "" {
 		stack["id"] = cty.StringVal(s.ID)
+	}
+	if s.Path != "/" {
+		if parent := p.StackOf(path.Dir(s.Path)); parent != nil {
+			stack["parent"] = cty.ObjectVal(map[string]cty.Value{
+				"id":   cty.StringVal(parent.ID),
+				"tags": stringList(parent.Tags),
+			})
+		}
 	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"stack": cty.ObjectVal(stack),
@@ -432,5 +600,39 @@ func (p *Project) terramateValue(s *Stack) cty.Value {
 				}),
 			}),
 		}),
+		"stacks": cty.ObjectVal(map[string]cty.Value{"list": p.stackList()}),
+		// Deprecated names Terramate 0.17.2 still serves.
+		"name":        cty.StringVal(s.Name),
+		"path":        cty.StringVal(s.Path),
+		"description": cty.StringVal(s.Description),
 	})
+}
+
+// stackList is terramate.stacks.list: every stack's path, in path order,
+// built once per project (O(stacks)) and shared by every scope.
+func (p *Project) stackList() cty.Value {
+	build := func() cty.Value {
+		paths := make([]string, len(p.Stacks))
+		for i, s := range p.Stacks {
+			paths[i] = s.Path
+		}
+		return stringList(paths)
+	}
+	if p.stacks == nil { // a Project not made by Load
+		return build()
+	}
+	p.stacks.once.Do(func() { p.stacks.v = build() })
+	return p.stacks.v
+}
+
+// stringList is a cty list of strings, empty (not null) for none.
+func stringList(l []string) cty.Value {
+	if len(l) == 0 {
+		return cty.ListValEmpty(cty.String)
+	}
+	vals := make([]cty.Value, len(l))
+	for i, v := range l {
+		vals[i] = cty.StringVal(v)
+	}
+	return cty.ListVal(vals)
 }

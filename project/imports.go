@@ -1,6 +1,7 @@
 package project
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -8,11 +9,23 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/tmci/tmci/internal/repofile"
 )
 
+// importKey names the globals one imported file defines for one
+// directory.
+type importKey struct{ file, projPath string }
+
 // importBlock resolves an import block found in a file of fromDir and
-// returns the globals the imported files define for directory projPath.
-// chain holds the files being imported, to detect cycles.
+// returns the globals the imported files define for directory projPath,
+// each key once. chain holds the files being imported, to detect cycles.
+//
+// What a file yields for a directory is computed once and kept in
+// l.imported, so a diamond (two files importing a third, at every level)
+// costs O(files × globals), not O(2^levels). Keeping each key's last
+// definition at every level gives what keeping it once over the full
+// expansion would.
 func (l *loader) importBlock(block *hclsyntax.Block, fromDir, projPath string, chain []string) []*globalDef {
 	attr, ok := block.Body.Attributes["source"]
 	if !ok || len(block.Body.Attributes) != 1 || len(block.Body.Blocks) > 0 {
@@ -56,6 +69,15 @@ func (l *loader) importBlock(block *hclsyntax.Block, fromDir, projPath string, c
 	sort.Strings(matches)
 	var defs []*globalDef
 	for _, m := range matches {
+		if target, err := l.root.Inside(m); errors.Is(err, repofile.ErrOutside) {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Import outside the project",
+				Detail:   fmt.Sprintf("The import source %q matches %s, which resolves to %s through a symbolic link. Import files from inside the repository.", src, l.fileName(m), target),
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			continue
+		}
 		for i, c := range chain {
 			if c == m {
 				names := make([]string, 0, len(chain)-i+1)
@@ -80,10 +102,16 @@ func (l *loader) importBlock(block *hclsyntax.Block, fromDir, projPath string, c
 				return defs
 			}
 		}
+		key := importKey{m, projPath}
+		if done, ok := l.imported[key]; ok {
+			defs = append(defs, done...)
+			continue
+		}
 		f := l.parse(m)
 		if f == nil {
 			continue
 		}
+		var fileDefs []*globalDef
 		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
 			switch b.Type {
 			case "stack":
@@ -94,11 +122,14 @@ func (l *loader) importBlock(block *hclsyntax.Block, fromDir, projPath string, c
 					Subject:  b.DefRange().Ptr(),
 				})
 			case "globals":
-				defs = append(defs, l.globalsBlock(b, projPath)...)
+				fileDefs = append(fileDefs, l.globalsBlock(b, projPath)...)
 			case "import":
-				defs = append(defs, l.importBlock(b, filepath.Dir(m), projPath, append(chain, m))...)
+				fileDefs = append(fileDefs, l.importBlock(b, filepath.Dir(m), projPath, append(chain, m))...)
 			}
 		}
+		fileDefs = dedupeGlobals(fileDefs)
+		l.imported[key] = fileDefs
+		defs = append(defs, fileDefs...)
 	}
-	return defs
+	return dedupeGlobals(defs)
 }

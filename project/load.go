@@ -2,8 +2,8 @@ package project
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,17 +18,22 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tmci/tmci/funcs"
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/internal/repofile"
 )
 
 // ConfigFileName is tmci's own configuration file, which Terramate never reads.
 const ConfigFileName = "tmci.hcl"
 
-// terramateBlocks are the top-level blocks Terramate knows. tmci reads
-// stack, globals, import and terramate; the rest are accepted as they are.
+// terramateBlocks are the top-level blocks Terramate 0.17.2 knows, its
+// Catalyst blocks (define, bundle, component, scaffold, environment)
+// included. tmci reads stack, globals, import and terramate; the rest are
+// accepted as they are.
 var terramateBlocks = map[string]bool{
 	"terramate": true, "stack": true, "globals": true, "import": true,
 	"generate_hcl": true, "generate_file": true, "script": true, "vendor": true,
 	"assert": true, "sharing_backend": true, "input": true, "output": true,
+	"define": true, "bundle": true, "component": true, "scaffold": true, "environment": true,
 }
 
 // dirConfig is what one directory's config files declare.
@@ -37,14 +42,23 @@ type dirConfig struct {
 	stack   *Stack
 	globals []*globalDef
 	runEnv  []*hclsyntax.Attribute // terramate.config.run.env
+	// sharedInputs are the labels of Terramate's outputs-sharing input
+	// blocks, by name (see SharedInput).
+	sharedInputs map[string]hcl.Range
 }
 
 // loader holds the state of one Load call.
 type loader struct {
-	p      *Project
-	diags  hcl.Diagnostics
-	parsed map[string]*hcl.File // by fs path
-	cycles map[string]bool      // import cycles reported, by their sorted files
+	p        *Project
+	diags    hcl.Diagnostics
+	parsed   map[string]*hcl.File // by fs path
+	cycles   map[string]bool      // import cycles reported, by their sorted files
+	imported map[importKey][]*globalDef
+	root     repofile.Root // the root with symbolic links resolved
+	// experimental holds the blocks needing an experiment, checked once
+	// the root's experiments are read; experiments are those.
+	experimental []*hclsyntax.Block
+	experiments  []string
 }
 
 // Load reads the project rooted at root (an existing directory). Every
@@ -62,13 +76,19 @@ func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
 		funcs:  opts.Funcs,
 		dirs:   map[string]*dirConfig{},
 		byPath: map[string]*Stack{},
+		stacks: &lazyValue{},
 	}
 	if p.funcs == nil {
 		p.funcs = funcs.Table()
 	}
-	l := &loader{p: p, parsed: map[string]*hcl.File{}, cycles: map[string]bool{}}
+	resolved, err := repofile.NewRoot(abs)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid project root", Detail: err.Error()}}
+	}
+	l := &loader{p: p, parsed: map[string]*hcl.File{}, cycles: map[string]bool{}, imported: map[importKey][]*globalDef{}, root: resolved}
 	var dirs []dirFiles
 	l.walk(abs, "/", &dirs)
+	p.configured = len(dirs) > 0
 	l.parseAll(dirs)
 	for _, d := range dirs {
 		if len(d.files) > 0 {
@@ -80,6 +100,7 @@ func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
 	}
 	l.finishStacks()
 	l.readTerramateConfig()
+	l.checkExperimental()
 	l.diags = append(l.diags, p.TMCI.validate()...)
 	return p, l.diags
 }
@@ -124,9 +145,10 @@ func (l *loader) walk(dir, projPath string, out *[]dirFiles) {
 		case name == ConfigFileName:
 			d.hasTMCI = true
 		case strings.HasSuffix(name, ".tm") || strings.HasSuffix(name, ".tm.hcl"):
-			if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
-				d.files = append(d.files, name)
+			if e.Type()&os.ModeSymlink != 0 && !l.linkInside(filepath.Join(dir, name)) {
+				continue
 			}
+			d.files = append(d.files, name)
 		}
 	}
 	if len(d.files) > 0 || d.hasTMCI {
@@ -135,6 +157,26 @@ func (l *loader) walk(dir, projPath string, out *[]dirFiles) {
 	for _, name := range subdirs {
 		l.walk(filepath.Join(dir, name), path.Join(projPath, name), out)
 	}
+}
+
+// linkInside reports whether the symbolic link fsPath, a config file,
+// resolves inside the project, and reports it when it leaves. A link that
+// does not resolve (missing, a loop) counts as inside: reading it reports
+// why. Directories are never followed, so only a file's own link can
+// leave.
+func (l *loader) linkInside(fsPath string) bool {
+	target, err := l.root.Inside(fsPath)
+	if !errors.Is(err, repofile.ErrOutside) {
+		return true
+	}
+	name := l.fileName(fsPath)
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Config file outside the project",
+		Detail:   fmt.Sprintf("%s is a symbolic link to %s, outside the repository. Config files must lie inside it; replace the link with the file.", name, target),
+		Subject:  &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos},
+	})
+	return false
 }
 
 // parseAll reads and parses every file of dirs on all CPUs, then records
@@ -199,47 +241,31 @@ const MaxConfigSize = 4 << 20
 
 // maxFileDiags bounds the diagnostics reported for one file: a binary or
 // badly broken file would otherwise print thousands of lines.
-const maxFileDiags = 10
+const maxFileDiags = boundedhcl.MaxDiags
 
 // parseFile reads and parses one config file, known in diagnostics as
-// name. It returns a nil file on any error. It is safe for concurrent use.
+// name. It reads regular files only (a committed link to /dev/zero or a
+// FIFO is an error, never a hang) of up to MaxConfigSize, and refuses
+// nesting that would exhaust the parser's stack. It returns a nil file on
+// any error. It is safe for concurrent use.
 func parseFile(fsPath, name string) (*hcl.File, hcl.Diagnostics) {
 	start := &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos}
 	fail := func(summary, detail string) (*hcl.File, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: start}}
 	}
-	f, err := os.Open(fsPath)
-	if err != nil {
+	src, err := repofile.Read(fsPath, MaxConfigSize)
+	switch {
+	case errors.Is(err, repofile.ErrTooLarge):
+		return fail("Config file too large", err.Error()+". Split it, or rename it so its name does not end in .tm or .tm.hcl.")
+	case errors.Is(err, repofile.ErrNotRegular):
+		return fail("Not a regular file", err.Error()+". Config files are regular files; remove it, or rename it so its name does not end in .tm or .tm.hcl.")
+	case err != nil:
 		return fail("Unreadable config file", err.Error()+".")
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > MaxConfigSize {
-		return fail("Config file too large", fmt.Sprintf("%s is %.1f MiB; tmci reads config files of up to %d MiB. Split it, or rename it so its name does not end in .tm or .tm.hcl.", name, float64(fi.Size())/(1<<20), MaxConfigSize>>20))
-	}
-	src, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
-		return fail("Unreadable config file", err.Error()+".")
-	}
-	if len(src) > MaxConfigSize {
-		return fail("Config file too large", fmt.Sprintf("%s is over %d MiB; split it.", name, MaxConfigSize>>20))
 	}
 	if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) {
 		return fail("Not a text file", name+" holds binary data or is not UTF-8 text. Config files are HCL text; rename this file so its name does not end in .tm or .tm.hcl.")
 	}
-	hf, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
-	if len(diags) > maxFileDiags {
-		more := len(diags) - maxFileDiags
-		diags = append(diags[:maxFileDiags:maxFileDiags], &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Too many errors",
-			Detail:   fmt.Sprintf("%d more problems in %s are not shown; fix the ones above first.", more, name),
-			Subject:  start,
-		})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return hf, diags
+	return boundedhcl.ParseConfig(src, name)
 }
 
 // fileName is the name a file is known by in diagnostics: relative to the
@@ -290,10 +316,17 @@ func (l *loader) loadDir(dir, projPath string, files []string) {
 				}
 			case "terramate":
 				dc.runEnv = append(dc.runEnv, runEnvAttrs(block)...)
+			case "input":
+				// Terramate's outputs-sharing input: experimental too.
+				l.experimental = append(l.experimental, block)
+				dc.sharedInput(block)
 			case "import":
 				imported := l.importBlock(block, dir, projPath, []string{filepath.Join(dir, name)})
 				dc.globals = append(imported, dc.globals...)
 			default:
+				if _, ok := experimentalBlocks[block.Type]; ok {
+					l.experimental = append(l.experimental, block)
+				}
 				if !terramateBlocks[block.Type] {
 					l.diags = append(l.diags, &hcl.Diagnostic{
 						Severity: hcl.DiagError,
@@ -355,7 +388,9 @@ func (l *loader) finishStacks() {
 	}
 }
 
-// readTerramateConfig reads terramate.config.git from the root directory.
+// readTerramateConfig reads terramate.config.git and
+// terramate.config.experiments from the root directory and checks its
+// terramate.required_version.
 func (l *loader) readTerramateConfig() {
 	for fsPath, f := range l.parsed {
 		if f == nil || filepath.Dir(fsPath) != l.p.Root {
@@ -365,6 +400,8 @@ func (l *loader) readTerramateConfig() {
 			if tm.Type != "terramate" {
 				continue
 			}
+			l.readRequiredVersion(tm)
+			l.readExperiments(tm)
 			for _, git := range nestedBlocks(tm, "config", "git") {
 				for name, attr := range git.Body.Attributes {
 					var dst *string

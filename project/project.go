@@ -9,15 +9,21 @@ package project
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/tmci/tmci/internal/projectpath"
+	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/internal/repofile"
 )
 
 // Project is a loaded Terramate project.
@@ -29,10 +35,32 @@ type Project struct {
 	// Git holds terramate.config.git settings, with defaults applied.
 	Git GitConfig
 	// TMCI holds what the tmci.hcl files declare; never nil.
-	TMCI   *Config
+	TMCI *Config
+	// RequiredVersion is the root's terramate.required_version, or nil.
+	RequiredVersion *RequiredVersion
+
 	funcs  map[string]function.Function
 	dirs   map[string]*dirConfig
 	byPath map[string]*Stack
+
+	// stacks caches terramate.stacks.list; a pointer, so that a copy of
+	// the Project shares it.
+	stacks *lazyValue
+	// configured is true when some directory holds a Terramate file or
+	// a tmci.hcl.
+	configured bool
+}
+
+// Configured reports whether the project holds any configuration: a
+// Terramate file (*.tm, *.tm.hcl) or a tmci.hcl anywhere below the root.
+// A git repository without one is no Terramate project at all, which a
+// command should say rather than succeed doing nothing.
+func (p *Project) Configured() bool { return p.configured }
+
+// lazyValue is a value computed once, on first use, by any goroutine.
+type lazyValue struct {
+	once sync.Once
+	v    cty.Value
 }
 
 // GitConfig is the terramate { config { git { ... } } } block of the root.
@@ -52,10 +80,18 @@ type Options struct {
 // nearest directory at or above dir whose config holds a
 // terramate { config { ... } } block, when there is one inside the git
 // repository; else the git top-level (the nearest directory holding a .git
-// entry); else dir itself. A root below the git top-level is how a
-// Terramate project nested in a larger repository (like examples/ here)
-// is used on its own.
+// entry); else, outside any git repository, the nearest such directory
+// above dir. A root below the git top-level is how a Terramate project
+// nested in a larger repository (like examples/ here) is used on its own.
+//
+// Outside a git repository with no such block, or when the root would be
+// the filesystem root, FindRoot fails: loading would walk every file of
+// the machine.
 func FindRoot(dir string) (string, error) {
+	return checkRoot(findRoot(dir))
+}
+
+func findRoot(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -81,10 +117,18 @@ func FindRoot(dir string) (string, error) {
 			if configRoot != "" {
 				return configRoot, nil
 			}
-			return abs, nil
+			return "", fmt.Errorf("%s is not in a git repository and no directory above it holds a terramate { config {} } block; run tmci inside a repository (git init), or add that block to the project's root directory", abs)
 		}
 		d = parent
 	}
+}
+
+// checkRoot refuses the filesystem root as a project root.
+func checkRoot(root string, err error) (string, error) {
+	if err == nil && filepath.Dir(root) == root {
+		return "", fmt.Errorf("the project root would be %s, the whole filesystem; run tmci in a repository below it", root)
+	}
+	return root, err
 }
 
 // hasRootConfig reports whether the Terramate files of dir declare a
@@ -100,11 +144,11 @@ func hasRootConfig(dir string) bool {
 		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".tm") || strings.HasSuffix(name, ".tm.hcl")) {
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join(dir, name))
+		src, err := repofile.Read(filepath.Join(dir, name), MaxConfigSize)
 		if err != nil || !bytes.Contains(src, []byte("terramate")) {
 			continue
 		}
-		f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+		f, diags := boundedhcl.ParseConfig(src, name)
 		if diags.HasErrors() {
 			continue
 		}
@@ -162,21 +206,13 @@ func projectPath(root, fsPath string) (string, bool) {
 	return path.Clean("/" + filepath.ToSlash(rel)), true
 }
 
-// IsBelow reports whether project path p is dir or lies below it.
-func IsBelow(p, dir string) bool {
-	if dir == "/" {
-		return true
-	}
-	return p == dir || strings.HasPrefix(p, dir+"/")
-}
-
 // StacksBelow returns the stacks at or below project path dir, in path order.
 func (p *Project) StacksBelow(dir string) []*Stack {
 	i := sort.Search(len(p.Stacks), func(i int) bool { return p.Stacks[i].Path >= dir })
 	var out []*Stack
 	for ; i < len(p.Stacks); i++ {
 		s := p.Stacks[i]
-		if IsBelow(s.Path, dir) {
+		if projectpath.IsBelow(s.Path, dir) {
 			out = append(out, s)
 		} else if !strings.HasPrefix(s.Path, dir) {
 			break

@@ -43,6 +43,11 @@ func TestLoadStacks(t *testing.T) {
 stack {
   name = "root"
 }
+terramate {
+  config {
+    experiments = ["scripts"]
+  }
+}
 -- a/stack.tm.hcl --
 stack {
   id          = "A-1"
@@ -300,26 +305,6 @@ func TestGlobsOverlap(t *testing.T) {
 	}
 }
 
-func TestJoinPath(t *testing.T) {
-	tests := []struct {
-		dir, ref, want string
-		ok             bool
-	}{
-		{"/a/b", "c", "/a/b/c", true},
-		{"/a/b", "../c", "/a/c", true},
-		{"/a/b", "/x/y", "/x/y", true},
-		{"/a/b", "../../..", "", false},
-		{"/a", "./", "/a", true},
-		{"/", "..", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := JoinPath(tt.dir, tt.ref)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("JoinPath(%q, %q) = %q, %v; want %q, %v", tt.dir, tt.ref, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestTagFilter(t *testing.T) {
 	stacks := []*Stack{
 		{Path: "/a", Tags: []string{"prod", "web"}},
@@ -340,6 +325,16 @@ func TestTagFilter(t *testing.T) {
 		{"exclude", nil, []string{"web"}, []string{"/b", "/d"}},
 		{"exclude list", nil, []string{"web,db"}, []string{"/d"}},
 		{"both", []string{"prod"}, []string{"db"}, []string{"/a"}},
+		// The edges, as Terramate 0.17.2 answers them.
+		{"empty or branch ignored", []string{"prod,"}, nil, []string{"/a", "/b"}},
+		{"empty or branches inside", []string{"prod,,db"}, nil, []string{"/a", "/b"}},
+		{"and with an empty side matches nothing", []string{"prod:"}, nil, []string{}},
+		{"double colon matches nothing", []string{"prod::web"}, nil, []string{}},
+		{"no tag at all matches nothing", []string{","}, nil, []string{}},
+		{"an unsatisfiable clause beside another", []string{"prod:web,"}, nil, []string{"/a"}},
+		{"empty expression is no filter", []string{""}, nil, []string{"/a", "/b", "/c", "/d"}},
+		{"empty exclude entries ignored", nil, []string{"web,"}, []string{"/b", "/d"}},
+		{"empty exclude", nil, []string{","}, []string{"/a", "/b", "/c", "/d"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,9 +353,100 @@ func TestTagFilter(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range [][2][]string{{{"Web"}, nil}, {{"a,"}, nil}, {nil, {","}}, {{"a::b"}, nil}} {
+	for _, bad := range [][2][]string{{{"Web"}, nil}, {nil, {"prod:web"}}, {nil, {"Web"}}, {{"a~b"}, nil}} {
 		if _, err := ParseTagFilter(bad[0], bad[1]); err == nil {
 			t.Errorf("ParseTagFilter(%q, %q) succeeded", bad[0], bad[1])
 		}
+	}
+}
+
+// TestDeprecatedMetadata: the legacy terramate.* names Terramate 0.17.2
+// still serves (terramate.path, .name, .description), terramate.stacks.list
+// and terramate.stack.parent evaluate; the wanted values are what
+// `terramate debug show globals` printed for this project.
+func TestDeprecatedMetadata(t *testing.T) {
+	p := load(t, `
+-- a/stack.tm.hcl --
+stack {
+  id          = "a-id"
+  name        = "alpha"
+  description = "the a stack"
+  tags        = ["t1"]
+}
+-- a/b/stack.tm.hcl --
+stack {}
+-- c/stack.tm.hcl --
+stack {}
+-- globals.tm.hcl --
+globals {
+  old_path = terramate.path
+  old_name = terramate.name
+  old_desc = terramate.description
+  stacks   = terramate.stacks.list
+  parent   = tm_try(terramate.stack.parent, "none")
+}
+`)
+	for _, c := range []struct{ stack, want string }{
+		{"/a", `{"old_desc":"the a stack","old_name":"alpha","old_path":"/a","parent":"none","stacks":["/a","/a/b","/c"]}`},
+		{"/a/b", `{"old_desc":"","old_name":"b","old_path":"/a/b","parent":{"id":"a-id","tags":["t1"]},"stacks":["/a","/a/b","/c"]}`},
+		{"/c", `{"old_desc":"","old_name":"c","old_path":"/c","parent":"none","stacks":["/a","/a/b","/c"]}`},
+	} {
+		v, diags := p.Scope(p.Stack(c.stack)).Globals()
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", c.stack, diags)
+		}
+		if diff := cmp.Diff(c.want, jsonOf(t, v)); diff != "" {
+			t.Errorf("globals of %s (-want +got):\n%s", c.stack, diff)
+		}
+	}
+}
+
+// TestLabelledGlobalsPerPath: labelled globals may read a sibling under
+// the same label, in either order; dependencies are tracked per attribute
+// path. The wanted values are what `terramate debug show globals` printed
+// for this project; a real loop between two paths is still a cycle.
+func TestLabelledGlobalsPerPath(t *testing.T) {
+	src := `
+-- globals.tm.hcl --
+globals "a" "b" {
+  x = 1
+}
+globals "a" "c" {
+  y = global.a.b.x
+}
+globals "a" {
+  z = global.a.c.y * 10
+  w = global.a.b.x + global.a.c.y
+}
+globals "p" "q" {
+  r = global.p.s.t
+}
+globals "p" "s" {
+  t = "late"
+}
+-- s/stack.tm.hcl --
+stack {}
+`
+	p := load(t, src)
+	v, diags := p.Scope(p.Stack("/s")).Globals()
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := `{"a":{"b":{"x":1},"c":{"y":1},"w":2,"z":10},"p":{"q":{"r":"late"},"s":{"t":"late"}}}`
+	if diff := cmp.Diff(want, jsonOf(t, v)); diff != "" {
+		t.Errorf("globals (-want +got):\n%s", diff)
+	}
+
+	p = load(t, src+`-- loop.tm.hcl --
+globals "k" "m" {
+  n = global.k.o.p
+}
+globals "k" "o" {
+  p = global.k.m.n
+}
+`)
+	_, diags = p.Scope(p.Stack("/s")).Globals()
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "global.k.m.n -> global.k.o.p -> global.k.m.n") {
+		t.Errorf("diags = %v, want the cycle global.k.m.n -> global.k.o.p -> global.k.m.n", diags)
 	}
 }

@@ -3,6 +3,7 @@ package project
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,9 +40,24 @@ func TestFindRoot(t *testing.T) {
 			t.Errorf("FindRoot(%s) = %q, %v; want %q", tt.from, got, err, tt.want)
 		}
 	}
+	// Outside git, only a terramate { config {} } block makes a root:
+	// else -C / or -C /tmp would walk the whole filesystem.
 	outside := t.TempDir()
-	if got, err := FindRoot(outside); err != nil || got != outside {
-		t.Errorf("FindRoot outside git = %q, %v; want %q", got, err, outside)
+	if got, err := FindRoot(outside); err == nil || !strings.Contains(err.Error(), "not in a git repository") {
+		t.Errorf("FindRoot outside git = %q, %v; want an error saying it is not in a git repository", got, err)
+	}
+	sub := filepath.Join(outside, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "root.tm"), []byte("terramate {\n  config {\n  }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := FindRoot(sub); err != nil || got != outside {
+		t.Errorf("FindRoot outside git below a terramate config = %q, %v; want %q", got, err, outside)
+	}
+	if got, err := FindRoot("/"); err == nil {
+		t.Errorf("FindRoot(/) = %q, want an error", got)
 	}
 	if _, err := FindRoot(filepath.Join(repo, "missing")); err == nil {
 		t.Error("FindRoot of a missing directory succeeded")

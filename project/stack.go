@@ -1,6 +1,7 @@
 package project
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -10,6 +11,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/tmci/tmci/internal/printable"
+	"github.com/tmci/tmci/internal/projectpath"
+	"github.com/tmci/tmci/internal/repofile"
 )
 
 // Stack is a directory whose config holds a stack {} block.
@@ -64,6 +69,18 @@ func (l *loader) stackBlock(dc *dirConfig, block *hclsyntax.Block) {
 			Severity: hcl.DiagError,
 			Summary:  "Duplicate stack block",
 			Detail:   fmt.Sprintf("Directory %s already declares a stack at %s; a directory holds one stack block at most.", dc.path, dc.stack.DeclRange),
+			Subject:  block.DefRange().Ptr(),
+		})
+		return
+	}
+	if !printable.Safe(dc.path) {
+		// The path reaches CI logs, console prefixes and reports: a
+		// newline in it could start a GitHub workflow command, an escape
+		// sequence could rewrite the console.
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Control character in a stack path",
+			Detail:   fmt.Sprintf("The stack directory %s holds a control character (or invalid UTF-8); rename it.", printable.String(dc.path)),
 			Subject:  block.DefRange().Ptr(),
 		})
 		return
@@ -167,7 +184,7 @@ func (l *loader) stackBlock(dc *dirConfig, block *hclsyntax.Block) {
 func (l *loader) watchPaths(s *Stack, attr *hclsyntax.Attribute, list []string) []string {
 	out := make([]string, 0, len(list))
 	for _, w := range list {
-		p, ok := JoinPath(s.Path, w)
+		p, ok := projectpath.Join(s.Path, w)
 		if !ok {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -177,36 +194,18 @@ func (l *loader) watchPaths(s *Stack, attr *hclsyntax.Attribute, list []string) 
 			})
 			continue
 		}
+		if target, err := l.root.Inside(l.p.FSPath(p)); errors.Is(err, repofile.ErrOutside) {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Watch path outside the project",
+				Detail:   fmt.Sprintf("The watch entry %q of stack %s resolves to %s through a symbolic link; watch files inside the repository only.", w, s.Path, target),
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			continue
+		}
 		out = append(out, p)
 	}
 	return out
-}
-
-// JoinPath resolves ref against the project directory dir: an absolute ref
-// ("/a/b") is taken from the root, a relative one from dir. ok is false
-// when the result would leave the root.
-func JoinPath(dir, ref string) (string, bool) {
-	var joined string
-	if strings.HasPrefix(ref, "/") {
-		joined = ref
-	} else {
-		joined = dir + "/" + ref
-	}
-	// path.Clean silently drops ".." above the root; check it first.
-	depth := 0
-	for _, part := range strings.Split(joined, "/") {
-		switch part {
-		case "", ".":
-		case "..":
-			depth--
-			if depth < 0 {
-				return "", false
-			}
-		default:
-			depth++
-		}
-	}
-	return path.Clean(joined), true
 }
 
 // stringAttr evaluates attr with functions only and wants a string.

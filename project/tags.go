@@ -9,42 +9,63 @@ import (
 // expression "a:b,c", ":" is AND and binds tighter than "," (OR); several
 // include expressions are ORed; a stack matching an exclude tag is dropped.
 // The zero value selects every stack.
+//
+// The edges follow Terramate 0.17.2: an empty OR branch is ignored ("x,"
+// is "x"), an AND with an empty side matches nothing ("x:"), an include
+// expression with no tag at all ("," or ":") matches nothing, and an empty
+// expression is no filter. --no-tags is a comma-separated list of plain
+// tags, so "a:b" there is an error.
 type TagFilter struct {
-	include [][]string // OR of ANDs
-	exclude []string
+	include    [][]string // OR of ANDs
+	hasInclude bool       // an include expression was given, even one that matches nothing
+	exclude    []string
 }
 
 // ParseTagFilter parses the values of repeated --tags and --no-tags flags.
 func ParseTagFilter(include, exclude []string) (TagFilter, error) {
 	var f TagFilter
 	for _, expr := range include {
+		if expr == "" {
+			continue
+		}
+		f.hasInclude = true
 		for _, clause := range strings.Split(expr, ",") {
+			if clause == "" {
+				continue
+			}
 			var and []string
+			satisfiable := true
 			for _, tag := range strings.Split(clause, ":") {
+				if tag == "" {
+					satisfiable = false
+					continue
+				}
 				if !ValidTag(tag) {
 					return TagFilter{}, fmt.Errorf("invalid tag %q in --tags %q: tags start and end with a-z or 0-9 and hold only a-z, 0-9, '-', '_', '.' and '/'; join tags with ':' for AND and ',' for OR", tag, expr)
 				}
 				and = append(and, tag)
 			}
-			f.include = append(f.include, and)
+			if satisfiable {
+				f.include = append(f.include, and)
+			}
 		}
 	}
 	for _, expr := range exclude {
-		for _, tag := range strings.FieldsFunc(expr, func(r rune) bool { return r == ',' || r == ':' }) {
+		for _, tag := range strings.Split(expr, ",") {
+			if tag == "" {
+				continue
+			}
 			if !ValidTag(tag) {
-				return TagFilter{}, fmt.Errorf("invalid tag %q in --no-tags %q: list tags separated by ','", tag, expr)
+				return TagFilter{}, fmt.Errorf("invalid tag %q in --no-tags %q: list plain tags separated by ',' (':' has no meaning here)", tag, expr)
 			}
 			f.exclude = append(f.exclude, tag)
-		}
-		if strings.Trim(expr, ",:") == "" {
-			return TagFilter{}, fmt.Errorf("empty --no-tags value: list tags separated by ','")
 		}
 	}
 	return f, nil
 }
 
 // Empty reports whether the filter selects every stack.
-func (f TagFilter) Empty() bool { return len(f.include) == 0 && len(f.exclude) == 0 }
+func (f TagFilter) Empty() bool { return !f.hasInclude && len(f.exclude) == 0 }
 
 // Match reports whether s passes the filter.
 func (f TagFilter) Match(s *Stack) bool {
@@ -53,7 +74,7 @@ func (f TagFilter) Match(s *Stack) bool {
 			return false
 		}
 	}
-	if len(f.include) == 0 {
+	if !f.hasInclude {
 		return true
 	}
 	for _, and := range f.include {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/tmci/tmci/internal/projectpath"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -21,6 +22,9 @@ type Config struct {
 	Backends []*Backend
 	// Environments holds the root's environment blocks in source order.
 	Environments []*Environment
+	// Inputs holds every inputs {} block outside environments, sorted by
+	// Dir (see inputs.go).
+	Inputs []*Inputs
 }
 
 // Backend is a backend "<type>" {} template of one tmci.hcl file.
@@ -47,7 +51,10 @@ type Environment struct {
 	// Attrs holds the free attributes (account = "prod"), unevaluated.
 	Attrs hclsyntax.Attributes
 	// Backend is the nested backend {} override, or nil.
-	Backend   *hclsyntax.Body
+	Backend *hclsyntax.Body
+	// Inputs holds the attributes of the environment's inputs {} blocks,
+	// which override every other tmci.hcl's.
+	Inputs    hclsyntax.Attributes
 	NameRange hcl.Range
 	DeclRange hcl.Range
 }
@@ -100,7 +107,7 @@ func (c *Config) Match(name string) (*Environment, error) {
 func (c *Config) BackendFor(dir string) *Backend {
 	var best *Backend
 	for _, b := range c.Backends {
-		if IsBelow(dir, b.Dir) && (best == nil || len(b.Dir) > len(best.Dir)) {
+		if projectpath.IsBelow(dir, b.Dir) && (best == nil || len(b.Dir) > len(best.Dir)) {
 			best = b
 		}
 	}
@@ -118,7 +125,7 @@ func (l *loader) loadTMCI(fsPath, projPath string) {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Unexpected attribute",
-			Detail:   "tmci.hcl holds backend and environment blocks only; remove " + attr.Name + ".",
+			Detail:   "tmci.hcl holds backend, environment and inputs blocks only; remove " + attr.Name + ".",
 			Subject:  attr.NameRange.Ptr(),
 		})
 	}
@@ -141,6 +148,8 @@ func (l *loader) loadTMCI(fsPath, projPath string) {
 			}
 			backend = b
 			l.p.TMCI.Backends = append(l.p.TMCI.Backends, b)
+		case "inputs":
+			l.inputsBlock(block, projPath)
 		case "environment":
 			if projPath != "/" {
 				l.diags = append(l.diags, &hcl.Diagnostic{
@@ -158,12 +167,13 @@ func (l *loader) loadTMCI(fsPath, projPath string) {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unsupported block type",
-				Detail:   "tmci.hcl holds backend and environment blocks; remove the " + block.Type + " block or check its spelling.",
+				Detail:   "tmci.hcl holds backend, environment and inputs blocks; remove the " + block.Type + " block or check its spelling.",
 				Subject:  block.TypeRange.Ptr(),
 			})
 		}
 	}
 	sort.SliceStable(l.p.TMCI.Backends, func(i, j int) bool { return l.p.TMCI.Backends[i].Dir < l.p.TMCI.Backends[j].Dir })
+	sort.SliceStable(l.p.TMCI.Inputs, func(i, j int) bool { return l.p.TMCI.Inputs[i].Dir < l.p.TMCI.Inputs[j].Dir })
 }
 
 func (l *loader) backendBlock(block *hclsyntax.Block, projPath string) *Backend {
@@ -253,11 +263,18 @@ func (l *loader) environmentBlock(block *hclsyntax.Block) *Environment {
 		}
 	}
 	for _, b := range block.Body.Blocks {
+		if b.Type == "inputs" {
+			if e.Inputs == nil {
+				e.Inputs = hclsyntax.Attributes{}
+			}
+			l.inputAttrs(b, e.Inputs)
+			continue
+		}
 		if b.Type != "backend" {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unsupported block type",
-				Detail:   "An environment block holds attributes and one backend {} override; remove the " + b.Type + " block.",
+				Detail:   "An environment block holds attributes, one backend {} override and inputs {} blocks; remove the " + b.Type + " block.",
 				Subject:  b.TypeRange.Ptr(),
 			})
 			continue

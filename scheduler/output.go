@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // LogSink opens the destination of one node's complete output.
@@ -15,17 +16,19 @@ type LogSink interface {
 }
 
 // LogFiles is a LogSink writing each node's output to the file whose path
-// it returns for the node, creating parent directories and truncating an
-// older log. The naming (e.g. <work>/<env>/logs/<stack>.log) is the caller's.
+// it returns for the node, creating parent directories (0700) and
+// truncating an older log (0600: a command's output may hold anything).
+// It never writes through a symbolic link. The naming (e.g.
+// <work>/<env>/logs/<stack>.log) is the caller's.
 type LogFiles func(node string) string
 
 // Open implements LogSink.
 func (f LogFiles) Open(node string) (io.WriteCloser, error) {
 	path := f(node)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the log directory of %s: %w", node, err)
 	}
-	file, err := os.Create(path)
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create the log file of %s: %w", node, err)
 	}
@@ -73,6 +76,10 @@ type Console struct {
 	// Grouped mode (e.g. a CI system's collapsible-group markers); nil
 	// means a plain header naming the node and its status, no footer.
 	Frame func(node string, s Status) (header, footer string)
+	// Span, when set, is used instead of Frame and also gets when the
+	// node's output was opened (its task started) and when it closed,
+	// for markers that carry times (GitLab's section durations).
+	Span func(node string, s Status, start, end time.Time) (header, footer string)
 
 	mode Mode
 	mu   sync.Mutex // serialises writes to w
@@ -99,7 +106,10 @@ func (c *Console) prefix(node string) string {
 	return "[" + node + "] "
 }
 
-func (c *Console) frame(node string, s Status) (string, string) {
+func (c *Console) frame(node string, s Status, start time.Time) (string, string) {
+	if c.Span != nil {
+		return c.Span(node, s, start, time.Now())
+	}
 	if c.Frame != nil {
 		return c.Frame(node, s)
 	}
@@ -116,10 +126,50 @@ type nodeOutput struct {
 	console *Console       // nil when quiet
 	buf     []byte         // Stream: the unfinished line; Grouped: everything
 	err     error          // first log write error
+	started time.Time      // when the node's task started
+	holding bool           // console output goes to held (see Hold)
+	held    []byte
+}
+
+// Holder is implemented by the writer a Task gets. Hold keeps what is
+// written from the console (the log still gets everything) until the
+// returned release is called: release(true) shows the held output, as
+// for a step that failed; release(false) drops it, for routine chatter
+// such as terraform init's. At most maxHeld bytes are held; the rest is
+// only in the log. Hold and release must not overlap for one writer.
+type Holder interface {
+	Hold() (release func(show bool))
+}
+
+// maxHeld bounds the output Hold keeps in memory.
+const maxHeld = 1 << 20
+
+// Hold implements Holder.
+func (o *nodeOutput) Hold() func(show bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.holding = true
+	return func(show bool) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.holding = false
+		held := o.held
+		o.held = nil
+		if !show || o.console == nil || len(held) == 0 {
+			return
+		}
+		if len(held) >= maxHeld {
+			held = append(held, "\n[more output in the log]\n"...)
+		}
+		o.buf = append(o.buf, held...)
+		if o.console.mode == Stream {
+			o.flushLines(false)
+		}
+	}
 }
 
 func openOutput(node string, sink LogSink, console *Console) (*nodeOutput, error) {
-	o := &nodeOutput{node: node}
+	o := &nodeOutput{node: node, started: time.Now()}
 	if console != nil && console.mode != Quiet {
 		o.console = console
 	}
@@ -145,6 +195,12 @@ func (o *nodeOutput) Write(p []byte) (int, error) {
 		}
 	}
 	if o.console == nil {
+		return len(p), nil
+	}
+	if o.holding {
+		if room := maxHeld - len(o.held); room > 0 {
+			o.held = append(o.held, p[:min(room, len(p))]...)
+		}
 		return len(p), nil
 	}
 	o.buf = append(o.buf, p...)
@@ -186,7 +242,7 @@ func (o *nodeOutput) close(s Status) error {
 		case Stream:
 			o.flushLines(true)
 		case Grouped:
-			header, footer := o.console.frame(o.node, s)
+			header, footer := o.console.frame(o.node, s, o.started)
 			body := o.buf
 			if len(body) > 0 && body[len(body)-1] != '\n' {
 				body = append(body, '\n')

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -33,14 +34,28 @@ func scripted(t *testing.T, opts scheduler.Options) []scheduler.Result[int] {
 		{"a", "ld"}, // no final newline
 	}
 	turn := map[string]chan int{"a": make(chan int), "b": make(chan int)}
-	next := make(chan struct{})
+	// next is buffered so that a task never blocks on it once the driver
+	// below has given up.
+	next := make(chan struct{}, len(steps))
 	go func() {
+		defer close(turn["b"])
+		defer close(turn["a"])
 		for i, s := range steps {
-			turn[s.node] <- i
-			<-next
+			// Both waits are bounded: a scheduler that does not run a and
+			// b at once never takes b's first turn.
+			select {
+			case turn[s.node] <- i:
+			case <-time.After(waitTimeout):
+				t.Errorf("step %d: %s did not take its turn within %v (are a and b running at once?)", i, s.node, waitTimeout)
+				return
+			}
+			select {
+			case <-next:
+			case <-time.After(waitTimeout):
+				t.Errorf("step %d: %s did not finish writing within %v", i, s.node, waitTimeout)
+				return
+			}
 		}
-		close(turn["a"])
-		close(turn["b"])
 	}()
 	g := scheduler.Deps{Order: []string{"a", "b"}}
 	opts.Parallel = 2
@@ -241,6 +256,51 @@ func TestConcurrentWritersKeepLinesWhole(t *testing.T) {
 		var i int
 		if n, err := fmt.Sscanf(l, "%s %s %s line %d", &prefix, &node, &stream, &i); n != 4 || err != nil || prefix != "["+node+"]" {
 			t.Fatalf("mangled line %q", l)
+		}
+	}
+}
+
+// TestHoldKeepsChatterInTheLog holds part of a node's output: dropped, it
+// is only in the log; shown (a failed step), it reaches the console in
+// place. Both modes keep the log complete.
+func TestHoldKeepsChatterInTheLog(t *testing.T) {
+	for _, mode := range []scheduler.Mode{scheduler.Stream, scheduler.Grouped} {
+		for _, show := range []bool{false, true} {
+			t.Run(fmt.Sprintf("mode %d show %v", mode, show), func(t *testing.T) {
+				var console bytes.Buffer
+				dir := t.TempDir()
+				logs := scheduler.LogFiles(func(node string) string { return filepath.Join(dir, node+".log") })
+				_, err := scheduler.Run(t.Context(), scheduler.Deps{Order: []string{"x"}},
+					scheduler.Options{Console: scheduler.NewConsole(&console, mode), Logs: logs},
+					func(_ context.Context, _ string, out io.Writer) (int, error) {
+						fmt.Fprint(out, "before\npar")
+						release := out.(scheduler.Holder).Hold()
+						fmt.Fprint(out, "tial\ninit chatter\n")
+						release(show)
+						fmt.Fprint(out, "after\n")
+						return 0, nil
+					})
+				if err != nil {
+					t.Fatal(err)
+				}
+				log, err := os.ReadFile(filepath.Join(dir, "x.log"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff("before\npartial\ninit chatter\nafter\n", string(log)); diff != "" {
+					t.Errorf("log (-want +got):\n%s", diff)
+				}
+				want := map[bool]string{false: "before\nparafter\n", true: "before\npartial\ninit chatter\nafter\n"}[show]
+				got := console.String()
+				if mode == scheduler.Stream {
+					got = strings.ReplaceAll(got, "[x] ", "")
+				} else {
+					got = strings.TrimPrefix(got, "=== x (succeeded)\n")
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("console (-want +got):\n%s", diff)
+				}
+			})
 		}
 	}
 }

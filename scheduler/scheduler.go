@@ -17,7 +17,6 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -73,21 +72,13 @@ const (
 
 var statusNames = [...]string{"not started", "succeeded", "failed", "skipped", "interrupted"}
 
-// String returns the lower-case name used in summaries and reports.
+// String returns the lower-case name used in console frames and summaries;
+// reports spell statuses their own way (package report).
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
 		return statusNames[s]
 	}
 	return fmt.Sprintf("status(%d)", int(s))
-}
-
-// MarshalText gives the status as reports spell it: the String form with
-// underscores ("not_started"), stable across releases.
-func (s Status) MarshalText() ([]byte, error) {
-	if int(s) >= len(statusNames) {
-		return nil, fmt.Errorf("scheduler: unknown status %d", int(s))
-	}
-	return []byte(strings.ReplaceAll(s.String(), " ", "_")), nil
 }
 
 // ErrFailFast is the Err of nodes left NotStarted because another node

@@ -2,7 +2,6 @@ package scheduler_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -236,7 +235,7 @@ func TestFailFastLetsRunningTasksFinish(t *testing.T) {
 	f.finish("a", errors.New("boom"))
 	// Once the scheduler has seen the failure (and skipped d)...
 	for _, want := range []string{"a failed", "d skipped"} {
-		if got := <-ended; got != want {
+		if got := receive(t, ended, want); got != want {
 			t.Fatalf("event %q, want %q", got, want)
 		}
 	}
@@ -493,19 +492,5 @@ func TestManyNodesUnderRace(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]int{"succeeded": n}, statuses); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
-	}
-}
-
-func TestStatusJSON(t *testing.T) {
-	statuses := []scheduler.Status{scheduler.NotStarted, scheduler.Succeeded, scheduler.Failed, scheduler.Skipped, scheduler.Interrupted}
-	got, err := json.Marshal(statuses)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(`["not_started","succeeded","failed","skipped","interrupted"]`, string(got)); diff != "" {
-		t.Errorf("JSON (-want +got):\n%s", diff)
-	}
-	if _, err := json.Marshal(scheduler.Status(99)); err == nil {
-		t.Error("an unknown status marshalled")
 	}
 }

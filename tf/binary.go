@@ -13,6 +13,11 @@ import (
 	"strings"
 )
 
+// Versions names the terraform and OpenTofu versions tmci works with, for
+// messages and the README: what the tests run, and the oldest releases
+// whose flags and JSON plan tmci relies on.
+const Versions = "terraform 1.5 or later (tested: 1.5.7) or OpenTofu 1.6 or later (tested: 1.6.3)"
+
 // BinEnv names the environment variable that selects the binary when
 // --tf-bin is not given.
 const BinEnv = "TMCI_TF_BIN"
@@ -41,7 +46,7 @@ func FindBinary(flag string, getenv func(string) string) (string, error) {
 			return bin, nil
 		}
 	}
-	return "", errors.New("neither terraform nor tofu is on PATH: install one, or name it with --tf-bin or " + BinEnv)
+	return "", errors.New("neither terraform nor tofu is on PATH: install " + Versions + ", or name it with --tf-bin or " + BinEnv)
 }
 
 // lookPath is exec.LookPath with an explicit PATH, so that the caller's

@@ -22,6 +22,7 @@ func fakeBins(t *testing.T, names ...string) string {
 }
 
 func TestFindBinary(t *testing.T) {
+	t.Parallel()
 	both := fakeBins(t, "terraform", "tofu")
 	onlyTofu := fakeBins(t, "tofu")
 	custom := fakeBins(t, "tf-1.5")
@@ -63,6 +64,7 @@ func TestFindBinary(t *testing.T) {
 }
 
 func TestWriteBackendFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "work", "pr-1", "stack.tfbackend")
 	for _, content := range []string{"path = \"a\"\n", "path = \"b\"\n"} {
 		if err := tf.WriteBackendFile(path, []byte(content)); err != nil {

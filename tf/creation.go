@@ -34,13 +34,26 @@ const maxCreationAttempts = 20
 // (init is idempotent; plan, apply and destroy had not taken their lock),
 // so running it again is safe.
 func RetryStateCreation(ctx context.Context, out io.Writer, cmd func(out io.Writer) error) error {
+	return retryStateCreation(ctx, out, cmd, creationBackoff)
+}
+
+// creationBackoff is the wait before attempt+1: growing by 100 ms per
+// attempt, with up to 100 ms of jitter so that racing stacks spread out.
+func creationBackoff(attempt int) time.Duration {
+	return time.Duration(attempt)*100*time.Millisecond + rand.N(100*time.Millisecond)
+}
+
+// retryStateCreation is RetryStateCreation with the wait before each
+// attempt given by backoff, so that tests can count attempts without
+// waiting for them.
+func retryStateCreation(ctx context.Context, out io.Writer, cmd func(out io.Writer) error, backoff func(attempt int) time.Duration) error {
 	for attempt := 1; ; attempt++ {
 		seen := &markerWriter{markers: []string{creationLocked, catalogRace}}
 		err := cmd(io.MultiWriter(out, seen))
 		if err == nil || !seen.found() || attempt == maxCreationAttempts || ctx.Err() != nil {
 			return err
 		}
-		wait := time.Duration(attempt)*100*time.Millisecond + rand.N(100*time.Millisecond)
+		wait := backoff(attempt)
 		fmt.Fprintf(out, "\ntmci: another stack was creating its state in the same database; running again in %s\n\n", wait.Round(time.Millisecond))
 		select {
 		case <-time.After(wait):

@@ -9,18 +9,9 @@ import (
 	"testing"
 
 	"github.com/tmci/tmci/internal/pgtest"
+	"github.com/tmci/tmci/internal/testenv"
 	"github.com/tmci/tmci/tf"
 )
-
-// missing skips the test, or fails it when TMCI_TEST_REQUIRE_ALL=1 (CI),
-// where nothing may be skipped.
-func missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("TMCI_TEST_REQUIRE_ALL") == "1" {
-		t.Fatalf(format+" (TMCI_TEST_REQUIRE_ALL=1 forbids skipping)", args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // binaries are the real binaries the integration tests run: terraform
 // 1.5.7 and OpenTofu 1.6.3 in CI.
@@ -31,7 +22,7 @@ func requireBinary(t testing.TB, name string) string {
 	t.Helper()
 	bin, err := exec.LookPath(name)
 	if err != nil {
-		missing(t, "%s is not on PATH: install it (see .ci/run) to run this test", name)
+		testenv.Missing(t, "%s is not on PATH: install it (see .ci/run) to run this test", name)
 	}
 	return bin
 }
@@ -53,7 +44,7 @@ func newRunner(t testing.TB, bin string, extraEnv ...string) *tf.Runner {
 // test's alone.
 func newDatabase(t testing.TB) string {
 	t.Helper()
-	return pgtest.NewDatabase(t, "tmci_tf_", func(msg string) { missing(t, "%s", msg) })
+	return pgtest.NewDatabase(t, "tmci_tf_")
 }
 
 func openDB(t testing.TB, conn string) *sql.DB { return pgtest.Open(t, conn) }

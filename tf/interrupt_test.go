@@ -88,7 +88,7 @@ func applyBoth(ctx context.Context, r *tf.Runner, p project, backendFile string,
 		if err := r.Init(ctx, s); err != nil {
 			return time.Now(), err
 		}
-		err := r.Apply(ctx, s, "")
+		_, err := r.Apply(ctx, s, "")
 		return time.Now(), err
 	})
 }
@@ -126,7 +126,7 @@ func checkInterrupted(t *testing.T, r *tf.Runner, p project, backendFile, conn s
 	var out bytes.Buffer
 	s := p.stack("slow", backendFile)
 	s.Out = &out
-	if err := r.Apply(t.Context(), s, "", "-var=sleep=0"); err != nil {
+	if _, err := r.Apply(t.Context(), s, "", "-var=sleep=0"); err != nil {
 		t.Errorf("second apply: %v\n%s", err, out.String())
 	}
 }
@@ -266,7 +266,7 @@ func interruptHelper() int {
 		return 1
 	}
 	for _, res := range rs {
-		status, _ := res.Status.MarshalText()
+		status := strings.ReplaceAll(res.Status.String(), " ", "_")
 		fmt.Printf("RESULT %s %s %d %d\n", res.Node, status, res.Start.UnixNano(), res.Value.UnixNano())
 	}
 	return 0

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParsePlan(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		json string
@@ -88,6 +89,7 @@ func TestParsePlan(t *testing.T) {
 }
 
 func TestParsePlanErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, json, want string
 	}{
@@ -106,6 +108,7 @@ func TestParsePlanErrors(t *testing.T) {
 }
 
 func TestHasChanges(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		s    tf.Summary
 		want bool

@@ -17,6 +17,7 @@ import (
 // binaries and checks that the count read from the human-readable output
 // equals the one show -json gives.
 func TestSummaryFromOutputOracle(t *testing.T) {
+	t.Parallel()
 	for _, binName := range binaries {
 		t.Run(binName, func(t *testing.T) {
 			r := newRunner(t, requireBinary(t, binName))
@@ -48,7 +49,7 @@ output "o" {
 			if err := r.Init(t.Context(), s); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
-			if err := r.Apply(t.Context(), s, ""); err != nil {
+			if _, err := r.Apply(t.Context(), s, ""); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			data, _ := os.ReadFile(filepath.Join(dir, "main.tf"))
@@ -94,6 +95,7 @@ output "o" {
 }
 
 func TestSummaryFromOutput(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		out  string

@@ -66,6 +66,11 @@ type Stack struct {
 	// Err, if set, receives the standard error of Exec's command instead
 	// of Out, so that tmci exec can pass both streams through unmixed.
 	Err io.Writer
+	// Attempt, if set, is called before each attempt of a terraform
+	// command (see RetryStateCreation); the writer it returns receives
+	// that attempt's output besides Out, so a reader of the output sees
+	// only the attempt that counted.
+	Attempt func() io.Writer
 }
 
 // Init runs `init -input=false -reconfigure [-backend-config=FILE]`.
@@ -82,11 +87,16 @@ func (r *Runner) Init(ctx context.Context, s Stack, extra ...string) error {
 		args = append(args, "-backend-config="+file)
 	}
 	args = append(args, extra...)
-	if r.sharesPluginCache(s) {
-		r.initMu.Lock()
-		defer r.initMu.Unlock()
-	}
-	return r.terraform(ctx, s, s.Out, s.Out, args)
+	shared := r.sharesPluginCache(s)
+	return r.attempts(ctx, s, nil, func(w io.Writer) error {
+		// Per attempt: another stack's init may fill the cache while
+		// this one waits to try again.
+		if shared {
+			r.initMu.Lock()
+			defer r.initMu.Unlock()
+		}
+		return r.terraform(ctx, s, w, w, args)
+	})
 }
 
 // Plan runs `plan -input=false -detailed-exitcode -out=PLANFILE` and
@@ -103,11 +113,66 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, extra ...st
 		return false, fmt.Errorf("create the plan directory: %w", err)
 	}
 	args := append([]string{"plan", "-input=false", "-detailed-exitcode", r.lockTimeout(), "-out=" + file}, extra...)
-	err = r.terraform(ctx, s, s.Out, s.Out, args)
+	err = r.retried(ctx, s, nil, args)
 	if code, ok := exitCode(err); ok && code == 2 {
 		return true, nil
 	}
 	return false, err
+}
+
+// Planned is a plan's outcome: whether it has changes, and their counts.
+type Planned struct {
+	Changes bool
+	Summary Summary
+}
+
+// PlanCounted runs Plan and counts the changes without a third terraform
+// process where it can: a plan without changes counts zero everywhere,
+// and one with changes is counted from its output (SummaryFromOutput),
+// falling back to Show when the output holds anything that reader does
+// not fully understand, such as drift.
+func (r *Runner) PlanCounted(ctx context.Context, s Stack, planFile string, extra ...string) (Planned, error) {
+	var captured *boundedBuffer
+	s.Attempt = r.capture(s.Attempt, &captured)
+	changes, err := r.Plan(ctx, s, planFile, extra...)
+	if err != nil || !changes {
+		return Planned{Changes: changes}, err
+	}
+	if sum, ok := captured.summary(); ok {
+		return Planned{Changes: true, Summary: sum}, nil
+	}
+	sum, err := r.Show(ctx, s, planFile)
+	if err != nil {
+		return Planned{}, err
+	}
+	return Planned{Changes: true, Summary: sum}, nil
+}
+
+// PlanDrift runs Plan and always counts with Show: drift may show in
+// resource_drift without a change to make, and only show -json lists it.
+func (r *Runner) PlanDrift(ctx context.Context, s Stack, planFile string, extra ...string) (Planned, error) {
+	changes, err := r.Plan(ctx, s, planFile, extra...)
+	if err != nil {
+		return Planned{}, err
+	}
+	sum, err := r.Show(ctx, s, planFile)
+	if err != nil {
+		return Planned{}, err
+	}
+	return Planned{Changes: changes, Summary: sum}, nil
+}
+
+// capture returns an Attempt hook that also keeps each attempt's output,
+// up to maxPlanOutput, in a fresh buffer stored in *buf.
+func (r *Runner) capture(attempt func() io.Writer, buf **boundedBuffer) func() io.Writer {
+	*buf = &boundedBuffer{max: maxPlanOutput}
+	return func() io.Writer {
+		*buf = &boundedBuffer{max: maxPlanOutput}
+		if attempt == nil {
+			return *buf
+		}
+		return io.MultiWriter(*buf, attempt())
+	}
 }
 
 // Show runs `show -json PLANFILE` and summarises the plan.
@@ -128,24 +193,56 @@ func (r *Runner) Show(ctx context.Context, s Stack, planFile string) (Summary, e
 }
 
 // Apply applies the saved plan planFile, or, when planFile is empty, plans
-// and applies at once with -auto-approve.
-func (r *Runner) Apply(ctx context.Context, s Stack, planFile string, extra ...string) error {
+// and applies at once with -auto-approve. It returns the counts of
+// terraform's closing line, also when the command failed after it.
+func (r *Runner) Apply(ctx context.Context, s Stack, planFile string, extra ...string) (Counts, error) {
 	args := []string{"apply", "-input=false", r.lockTimeout()}
 	if planFile == "" {
-		args = append(args, "-auto-approve")
-		return r.terraform(ctx, s, s.Out, s.Out, append(args, extra...))
+		args = append(append(args, "-auto-approve"), extra...)
+	} else {
+		file, err := filepath.Abs(planFile)
+		if err != nil {
+			return Counts{}, err
+		}
+		args = append(append(args, extra...), file)
 	}
-	file, err := filepath.Abs(planFile)
-	if err != nil {
-		return err
-	}
-	return r.terraform(ctx, s, s.Out, s.Out, append(append(args, extra...), file))
+	counts := &countWriter{}
+	err := r.retried(ctx, s, counts, args)
+	return counts.result(), err
 }
 
-// Destroy runs `destroy -input=false -auto-approve`.
-func (r *Runner) Destroy(ctx context.Context, s Stack, extra ...string) error {
+// Destroy runs `destroy -input=false -auto-approve` and returns the
+// counts of terraform's closing line.
+func (r *Runner) Destroy(ctx context.Context, s Stack, extra ...string) (Counts, error) {
 	args := append([]string{"destroy", "-input=false", "-auto-approve", r.lockTimeout()}, extra...)
-	return r.terraform(ctx, s, s.Out, s.Out, args)
+	counts := &countWriter{}
+	err := r.retried(ctx, s, counts, args)
+	return counts.result(), err
+}
+
+// retried runs the terraform command args through RetryStateCreation
+// (see attempts).
+func (r *Runner) retried(ctx context.Context, s Stack, tee io.Writer, args []string) error {
+	return r.attempts(ctx, s, tee, func(w io.Writer) error { return r.terraform(ctx, s, w, w, args) })
+}
+
+// attempts runs cmd through RetryStateCreation: every attempt writes to
+// s.Out, to tee if set (across attempts) and to the writer s.Attempt
+// returns for it.
+func (r *Runner) attempts(ctx context.Context, s Stack, tee io.Writer, cmd func(w io.Writer) error) error {
+	out := s.Out
+	if out == nil {
+		out = io.Discard
+	}
+	return RetryStateCreation(ctx, out, func(w io.Writer) error {
+		if tee != nil {
+			w = io.MultiWriter(w, tee)
+		}
+		if s.Attempt != nil {
+			w = io.MultiWriter(w, s.Attempt())
+		}
+		return cmd(w)
+	})
 }
 
 // Exec runs any command in the stack with the same environment and
@@ -223,6 +320,12 @@ func (r *Runner) run(ctx context.Context, s Stack, stdout, stderr io.Writer, nam
 	env, err := r.Environ(s)
 	if err != nil {
 		return err
+	}
+	if s.BackendFile != "" {
+		// tmci chose this stack's state object; no workspace may move it.
+		if err := checkWorkspace(env); err != nil {
+			return err
+		}
 	}
 	if s.DataDir != "" {
 		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {

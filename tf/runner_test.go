@@ -112,6 +112,7 @@ func stateInputs(t *testing.T, state string) []string {
 // environment has its own data directory and state object and that
 // nothing lands in the stack directory.
 func TestTwoEnvironments(t *testing.T) {
+	t.Parallel()
 	for _, binName := range binaries {
 		for _, backend := range []string{"local", "pg"} {
 			t.Run(binName+"/"+backend, func(t *testing.T) {
@@ -170,7 +171,7 @@ resource "terraform_data" "x" {
 					if diff := cmp.Diff([]tf.Change{{Address: "terraform_data.x", Action: tf.Create}}, sum.Changes); diff != "" {
 						t.Errorf("%s plan (-want +got):\n%s", env, diff)
 					}
-					if err := r.Apply(t.Context(), s, plan); err != nil {
+					if _, err := r.Apply(t.Context(), s, plan); err != nil {
 						t.Fatalf("%v\n%s", err, out.String())
 					}
 				}
@@ -212,7 +213,7 @@ resource "terraform_data" "x" {
 					}
 				}
 				for _, env := range envs {
-					if err := r.Destroy(t.Context(), stacks[env]); err != nil {
+					if _, err := r.Destroy(t.Context(), stacks[env]); err != nil {
 						t.Fatal(err)
 					}
 					if got := stateInputs(t, states[env]()); len(got) != 0 {
@@ -228,6 +229,7 @@ resource "terraform_data" "x" {
 // created, one updated in place, one deleted and one replaced, and checks
 // the summary of the real plan.
 func TestPlanCounts(t *testing.T) {
+	t.Parallel()
 	for _, binName := range binaries {
 		t.Run(binName, func(t *testing.T) {
 			bin := requireBinary(t, binName)
@@ -262,7 +264,7 @@ resource "terraform_data" "repl" {
 			if err := r.Init(t.Context(), s); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
-			if err := r.Apply(t.Context(), s, ""); err != nil {
+			if _, err := r.Apply(t.Context(), s, ""); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			writeFiles(t, stackDir, map[string]string{"main.tf": `
@@ -309,6 +311,7 @@ resource "terraform_data" "new" {
 // TestEnvironment checks what every command gets, with a command that
 // prints its environment.
 func TestEnvironment(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	r := &tf.Runner{Bin: "unused", Env: []string{"PATH=" + os.Getenv("PATH"), "TF_INPUT=1", "KEEP=1"}}
 	dir := t.TempDir()
@@ -331,6 +334,7 @@ func TestEnvironment(t *testing.T) {
 // a user's command under tmci run does, with a backend file whose path
 // needs quoting: the state must land where the file says.
 func TestInitArgsEnv(t *testing.T) {
+	t.Parallel()
 	for _, binName := range binaries {
 		t.Run(binName, func(t *testing.T) {
 			bin := requireBinary(t, binName)

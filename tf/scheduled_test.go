@@ -39,6 +39,7 @@ func (p project) logPath(name string) string { return filepath.Join(p.work, "log
 // TestFailurePropagation plans three stacks, one of them broken: the stack
 // after it is skipped naming it, the independent one is planned.
 func TestFailurePropagation(t *testing.T) {
+	t.Parallel()
 	for _, binName := range binaries {
 		t.Run(binName, func(t *testing.T) {
 			bin := requireBinary(t, binName)

@@ -5,15 +5,16 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 
+	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/ci"
+	"github.com/tmci/tmci/engine"
 	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/report"
 )
 
 // onGitHub reports whether workflow commands reach GitHub Actions.
@@ -53,25 +54,24 @@ func (a *app) annotateDiag(p *project.Project, d *hcl.Diagnostic) {
 	fmt.Fprint(a.stderr, an.Error())
 }
 
-// explainFailures adds to each failed or interrupted stack the end of its
-// log, where terraform says what went wrong, and on GitHub annotates its
-// stack block with the error and the log's path.
-func (a *app) explainFailures(r *plannedRun, rep *ci.Report) {
+// annotateFailures annotates, on GitHub, each failed or interrupted
+// stack's block with the error, terraform's error line from the end of
+// its log (engine.Execute keeps it in LogTail) and the log's path.
+func (a *app) annotateFailures(r *engine.Run, rep *report.Report) {
+	if !a.onGitHub() {
+		return
+	}
 	for i := range rep.Stacks {
 		s := &rep.Stacks[i]
-		if s.Status != ci.StatusFailed && s.Status != ci.StatusInterrupted {
+		if s.Status != report.StatusFailed && s.Status != report.StatusInterrupted {
 			continue
 		}
-		if s.Log != "" {
-			if data, err := os.ReadFile(filepath.Join(r.p.Root, filepath.FromSlash(s.Log))); err == nil {
-				s.LogTail = ci.TailOf(data)
-			}
-		}
-		if !a.onGitHub() {
+		if len(s.Diagnostics) > 0 {
+			a.annotateInvalid(r, s)
 			continue
 		}
 		an := ci.Annotation{
-			Title:   fmt.Sprintf("tmci %s: %s %s", r.verb, s.Path, s.Status),
+			Title:   fmt.Sprintf("tmci %s: %s %s", r.Verb, s.Path, s.Status),
 			Message: s.Error,
 		}
 		if line := errorLine(s.LogTail); line != "" {
@@ -80,8 +80,43 @@ func (a *app) explainFailures(r *plannedRun, rep *ci.Report) {
 		if s.Log != "" {
 			an.Message += "\nlog: " + s.Log
 		}
-		if st := r.p.Stack(s.Path); st != nil && st.DeclRange.Filename != "" {
-			an.File = a.githubFile(r.p, st.DeclRange.Filename)
+		if st := r.Project.Stack(s.Path); st != nil && st.DeclRange.Filename != "" {
+			an.File = a.githubFile(r.Project, st.DeclRange.Filename)
+			an.Line = st.DeclRange.Start.Line
+		}
+		// Where terraform said the error is, when that is a file of the
+		// project: the annotation then sits on the offending line.
+		if file, line, ok := report.TerraformLocation(s.LogTail); ok {
+			abs := filepath.Join(r.Project.Root, filepath.FromSlash(strings.TrimPrefix(s.Path, "/")), filepath.FromSlash(file))
+			if rel, err := filepath.Rel(r.Project.Root, abs); err == nil && filepath.IsLocal(rel) {
+				an.File, an.Line = a.githubFile(r.Project, abs), line
+			}
+		}
+		fmt.Fprint(a.stdout, an.Error())
+	}
+}
+
+// annotateInvalid annotates a stack that failed on its own configuration
+// at each problem's file and line (at the stack's block for a problem
+// without a place).
+func (a *app) annotateInvalid(r *engine.Run, s *report.StackReport) {
+	for _, d := range s.Diagnostics {
+		an := ci.Annotation{
+			Title:   fmt.Sprintf("tmci %s: %s failed: %s", r.Verb, s.Path, d.Summary),
+			Message: d.Detail,
+		}
+		if an.Message == "" {
+			an.Message = d.Summary
+		}
+		if s.Log != "" {
+			an.Message += "\nlog: " + s.Log
+		}
+		switch st := r.Project.Stack(s.Path); {
+		case d.File != "":
+			an.File = a.githubFile(r.Project, d.File)
+			an.Line, an.Col = d.Line, d.Column
+		case st != nil && st.DeclRange.Filename != "":
+			an.File = a.githubFile(r.Project, st.DeclRange.Filename)
 			an.Line = st.DeclRange.Start.Line
 		}
 		fmt.Fprint(a.stdout, an.Error())
@@ -91,31 +126,51 @@ func (a *app) explainFailures(r *plannedRun, rep *ci.Report) {
 // errorLine returns terraform's first "Error: ..." line in a log tail,
 // without the box drawing around it.
 func errorLine(tail string) string {
-	for _, line := range strings.Split(tail, "\n") {
-		line = strings.TrimSpace(strings.TrimLeft(line, "│╷╵ "))
-		if strings.HasPrefix(line, "Error: ") {
-			return line
-		}
+	if e := report.TerraformError(tail); e != "" {
+		return "Error: " + e
 	}
 	return ""
 }
 
-// maskSecrets tells GitHub to hide every sensitive backend value before
-// any terraform output can show one.
-func (a *app) maskSecrets(r *plannedRun) {
-	if !a.onGitHub() {
+// addSecrets registers every secret of the run's backends with the
+// redaction layer, before any terraform output can show one.
+func (a *app) addSecrets(configs map[string]*backend.Config) {
+	for _, c := range configs {
+		if c != nil {
+			a.secrets.Add(c.SecretValues()...)
+		}
+	}
+}
+
+// maskSecrets tells GitHub to hide every secret of the run's backends
+// before any terraform output can show one. The ::add-mask:: lines are
+// the one place a secret is printed on purpose, so they bypass the
+// redaction layer (a.unmasked), after what it holds is flushed.
+func (a *app) maskSecrets(configs map[string]*backend.Config) {
+	var values []string
+	for _, c := range configs {
+		if c != nil {
+			values = append(values, c.SecretValues()...)
+		}
+	}
+	a.maskValues(values)
+}
+
+// maskValues tells GitHub to hide each of values (see maskSecrets).
+func (a *app) maskValues(values []string) {
+	if !a.onGitHub() || len(values) == 0 {
 		return
 	}
 	var b strings.Builder
-	for _, c := range r.configs {
-		if c == nil {
-			continue
-		}
-		for _, v := range c.Attrs {
-			if v.Sensitive && v.Val.IsKnown() && !v.Val.IsNull() && v.Val.Type() == cty.String {
-				b.WriteString(ci.AddMask(v.Val.AsString()))
-			}
+	seen := map[string]bool{}
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			b.WriteString(ci.AddMask(v))
 		}
 	}
-	fmt.Fprint(a.stdout, b.String())
+	if f, ok := a.stdout.(interface{ Flush() error }); ok {
+		_ = f.Flush()
+	}
+	fmt.Fprint(a.unmasked, b.String())
 }

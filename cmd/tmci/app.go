@@ -11,25 +11,37 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/log"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/tmci/tmci/engine"
+	"github.com/tmci/tmci/internal/redact"
 	"github.com/tmci/tmci/project"
 )
 
-// Exit codes, as DESIGN.md §5 defines them.
+// Exit codes, as docs/architecture.md lists them.
 const (
-	exitOK      = 0
-	exitFailure = 1 // a stack failed, or a config or usage error
-	exitChanges = 2 // success with changes or drift
+	exitOK      = engine.ExitOK
+	exitFailure = engine.ExitFailure // a stack failed, or a config or usage error
 )
 
 // app is what one invocation of tmci runs with. Everything a command needs
 // comes from here; there is no package-level state.
 type app struct {
-	ctx    context.Context
+	ctx context.Context
+	// stdin is where apply and destroy read the user's confirmation;
+	// nil when there is none (tests, embedding).
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// stdinTerminal and stderrTerminal say whether the process's own
+	// stdin and stderr are terminals, decided before any writer wraps
+	// them (a wrapper is never a terminal).
+	stdinTerminal, stderrTerminal bool
+	// environ lists the process environment, for the commands tmci
+	// starts and Terramate's env namespace.
+	environ func() []string
 
 	// Global flags.
 	chdir    string
@@ -38,6 +50,14 @@ type app struct {
 	// wd is the absolute working directory, after -C.
 	wd  string
 	log *slog.Logger
+	// diagsShown counts the diagnostics printed so far in this run.
+	diagsShown int
+	// secrets are the run's secret values, masked in everything written
+	// to stdout, stderr, logs and reports (internal/redact).
+	secrets *redact.Set
+	// unmasked is stdout without the redaction layer, for the one output
+	// that must name secrets: GitHub's ::add-mask:: commands.
+	unmasked io.Writer
 }
 
 // command is one tmci subcommand.
@@ -52,6 +72,7 @@ func commands() []command {
 		{"list", "List the stacks at or below the working directory", (*app).cmdList},
 		{"graph", "Print the stack ordering graph as DOT, Mermaid or JSON", (*app).cmdGraph},
 		{"backend", "Print the resolved backend config of stacks for an environment", (*app).cmdBackend},
+		{"inputs", "Print the terraform variables tmci.hcl gives stacks in an environment", (*app).cmdInputs},
 		{"check", "Check that every stack's backend state is isolated", (*app).cmdCheck},
 		{"generate", "Write backend.<env>.tfbackend files into stacks (or --check them)", (*app).cmdGenerate},
 		{"init", "Initialise the selected stacks for an environment", (*app).cmdInit},
@@ -61,15 +82,37 @@ func commands() []command {
 		{"run", "Run a command in every selected stack with its backend environment", (*app).cmdRun},
 		{"exec", "Run a command in the current stack with its backend environment", (*app).cmdExec},
 		{"drift", "Plan the selected stacks with refresh and report drift (exit 2 on drift)", (*app).cmdDrift},
+		{"comment", "Post the environment's comment.md to its pull/merge request (or drift.md as an issue), updating tmci's earlier one", (*app).cmdComment},
+		{"report", "Merge the reports of fan-out jobs into one (report merge --out DIR PART...)", (*app).cmdReport},
+		{"environments", "List the environments that have state, with their last apply", (*app).cmdEnvironments},
+		{"ledger", "Show the revision each stack was last applied from in an environment", (*app).cmdLedger},
 		{"matrix", "Split the selected stacks into independent CI jobs (GitHub matrix, GitLab child pipeline)", (*app).cmdMatrix},
 		{"version", "Print the tmci version", (*app).cmdVersion},
 	}
 }
 
 // run is tmci's entry point: it parses args, runs one command and returns
-// the process exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{ctx: ctx, stdout: stdout, stderr: stderr, getenv: getenv}
+// the process exit code. getenv reads tmci's own settings; environ is the
+// environment of the commands it starts.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, environ func() []string) int {
+	return runInput(ctx, nil, args, stdout, stderr, getenv, environ)
+}
+
+// runInput is run with the standard input, from which apply and destroy
+// ask for confirmation when it and stderr are terminals. Whether they are
+// is decided here, from the process's own files: every output is then
+// wrapped in the redaction layer, and a wrapped writer is no terminal.
+func runInput(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io.Writer, getenv func(string) string, environ func() []string) int {
+	secrets := &redact.Set{}
+	out, errOut := redact.NewWriter(secrets, stdout), redact.NewWriter(secrets, stderr)
+	defer func() { _, _ = out.Flush(), errOut.Flush() }()
+	return runApp(&app{ctx: ctx, stdin: stdin, stdout: out, stderr: errOut, getenv: getenv, environ: environ,
+		secrets: secrets, unmasked: stdout, stdinTerminal: isTerminal(stdin), stderrTerminal: isTerminal(stderr)}, args)
+}
+
+// runApp is run once every output goes through the redaction layer.
+func runApp(a *app, args []string) int {
+	stdout, stderr := a.stdout, a.stderr
 	// Global flags may precede the command name.
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
 		n, err := a.globalFlag(args)
@@ -82,9 +125,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		args = args[n:]
 	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 2 && args[0] == "help":
+		// tmci help CMD is tmci CMD --help.
+		args = []string{args[1], "--help"}
+	case len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		a.usage(stdout)
 		return exitOK
+	case args[0] == "--version":
+		args[0] = "version"
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -132,7 +181,7 @@ func (a *app) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'tmci <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "Run 'tmci help <command>' (or 'tmci <command> --help') for a command's flags and examples.")
 }
 
 // flags returns a flag set for command name with the global flags on it.
@@ -151,7 +200,7 @@ func (a *app) flags(name string) *pflag.FlagSet {
 func (a *app) parse(fs *pflag.FlagSet, args []string) (ok bool, code int) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintf(a.stdout, "Usage: tmci %s [flags]\n\nFlags:\n%s", fs.Name(), fs.FlagUsages())
+			commandHelp(a.stdout, fs)
 			return false, exitOK
 		}
 		fmt.Fprintf(a.stderr, "tmci %s: %v\nRun 'tmci %s --help' for usage.\n", fs.Name(), err, fs.Name())
@@ -169,7 +218,9 @@ func (a *app) parse(fs *pflag.FlagSet, args []string) (ok bool, code int) {
 		fmt.Fprintf(a.stderr, "tmci: invalid log level %q: use debug, info, warn or error\n", level)
 		return false, exitFailure
 	}
-	a.log = slog.New(log.NewWithOptions(a.stderr, log.Options{Level: lvl, Prefix: "tmci"}))
+	logger := log.NewWithOptions(&plainWriter{a.stderr}, log.Options{Level: lvl, Prefix: "tmci"})
+	logger.SetColorProfile(colourProfile(a.getenv, a.stderrTerminal))
+	a.log = slog.New(logger)
 	wd := a.chdir
 	if wd == "" {
 		wd, err = os.Getwd()
@@ -192,20 +243,50 @@ func (a *app) parse(fs *pflag.FlagSet, args []string) (ok bool, code int) {
 }
 
 // loadProject loads the project holding the working directory and prints
-// its diagnostics. It returns nil when the project has errors.
-func (a *app) loadProject() *project.Project {
+// its diagnostics; errPrinted when they hold errors.
+func (a *app) loadProject() (*project.Project, error) {
 	root, err := project.FindRoot(a.wd)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
-		return nil
+		return nil, shared(err)
 	}
 	a.log.Debug("loading project", "root", root)
 	p, diags := project.Load(root, project.Options{})
 	a.printDiags(p, diags)
 	if diags.HasErrors() {
+		return nil, errPrinted
+	}
+	if !p.Configured() {
+		return nil, shared(fmt.Errorf("%s holds no Terramate project: no *.tm, *.tm.hcl or tmci.hcl file below it; run tmci in a project, or start one with a stack {} block in a file such as stacks/app/stack.tm.hcl", root))
+	}
+	if err := a.checkRequiredVersion(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkRequiredVersion holds the project's terramate.required_version
+// against the Terramate version tmci follows: an unmet constraint refuses
+// the project, as Terramate does, unless TMCI_REQUIRED_VERSION=warn
+// makes it a warning. README.md documents the choice.
+func (a *app) checkRequiredVersion(p *project.Project) error {
+	rv := p.RequiredVersion
+	if rv == nil {
 		return nil
 	}
-	return p
+	if rv.Met() {
+		a.log.Debug("required Terramate version met", "required_version", rv.Constraint, "follows", project.TerramateVersion)
+		return nil
+	}
+	mode := a.getenv("TMCI_REQUIRED_VERSION")
+	if mode != "" && mode != "warn" {
+		return shared(fmt.Errorf("TMCI_REQUIRED_VERSION=%q: set it to warn, or unset it", mode))
+	}
+	d := rv.Unmet(mode == "warn")
+	a.printDiags(p, hcl.Diagnostics{d})
+	if d.Severity == hcl.DiagError {
+		return errPrinted
+	}
+	return nil
 }
 
 // wdPath is the working directory as a project path.

@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/engine"
 	"github.com/tmci/tmci/project"
 )
 
@@ -19,11 +19,31 @@ type backendFlags struct {
 }
 
 func (a *app) addBackendFlags(fs *pflag.FlagSet) backendFlags {
+	env := new(string)
+	fs.Var((*onceString)(env), "env", "target environment `NAME` (e.g. prod, pr-123)")
 	return backendFlags{
-		env: fs.String("env", "", "target environment `NAME` (e.g. prod, pr-123)"),
+		env: env,
 		backendConfig: fs.StringArray("backend-config", nil,
 			"backend `VALUE`: key=value (interpolated per stack) or a file path relative to each stack (repeatable, later wins)"),
 	}
+}
+
+// onceString is a string flag given at most once: a second --env is a
+// usage error rather than a silent override, since the two may name a
+// production and a preview environment.
+type onceString string
+
+func (o *onceString) String() string { return string(*o) }
+func (o *onceString) Type() string   { return "string" }
+func (o *onceString) Set(v string) error {
+	if *o != "" {
+		return fmt.Errorf("given twice (%q and %q): name one environment", string(*o), v)
+	}
+	if v == "" {
+		return errors.New("empty value: name an environment")
+	}
+	*o = onceString(v)
+	return nil
 }
 
 // resolver builds the backend resolver for p, printing flag problems. It
@@ -45,20 +65,27 @@ func (a *app) resolver(p *project.Project, bf backendFlags) *backend.Resolver {
 	return r
 }
 
-// stackArg returns the stack a --stack value names: a project path
-// ("/stacks/app") or a path relative to the working directory.
+// targetEnv checks the --env of a command that always targets one
+// environment (backend, generate, matrix). Every command words a missing
+// or unknown name as engine.CheckEnvironment does, and says it once,
+// before resolving any stack.
+func targetEnv(p *project.Project, name string) (engine.Environment, error) {
+	env, err := engine.CheckEnvironment(p, name)
+	if err == nil && name == "" {
+		err = errors.New("--env is required: name the environment to run in (tmci.hcl declares none)")
+	}
+	return env, err
+}
+
+// stackArg returns the stack a --stack value names (see stackRef).
 func (a *app) stackArg(p *project.Project, arg string) (*project.Stack, error) {
-	pp := arg
-	if !strings.HasPrefix(arg, "/") {
-		var ok bool
-		pp, ok = p.ProjectPath(filepath.Join(a.wd, arg))
-		if !ok {
-			return nil, fmt.Errorf("--stack %s is outside the project %s", arg, p.Root)
-		}
+	pp, ok := a.stackRef(p, arg)
+	if !ok {
+		return nil, fmt.Errorf("--stack %s is outside the project %s", arg, p.Root)
 	}
 	s := p.Stack(pp)
 	if s == nil {
-		return nil, fmt.Errorf("--stack %s: %s is not a stack (no stack {} block); run 'tmci list' to see the stacks", arg, pp)
+		return nil, a.noStack(p, "--stack", arg)
 	}
 	return s, nil
 }
@@ -72,56 +99,73 @@ func (a *app) cmdBackend(args []string) int {
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "tmci backend: unexpected argument %q\n", fs.Arg(0))
-		return exitFailure
+	if err := a.backendCmd(fs, bf, *stackFlag, *format, *secrets); err != nil {
+		return a.fail("tmci backend", err)
 	}
-	if *bf.env == "" {
-		fmt.Fprintln(a.stderr, "tmci backend: --env is required: name the environment to resolve, e.g. --env=prod")
-		return exitFailure
+	return exitOK
+}
+
+// backendCmd is tmci backend after its flags are parsed.
+func (a *app) backendCmd(fs *pflag.FlagSet, bf backendFlags, stackFlag, format string, secrets bool) error {
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case format != "" && format != "tfbackend" && format != "args" && format != "json":
+		return fmt.Errorf("unknown --format %q: use tfbackend, args or json", format)
 	}
-	switch *format {
-	case "", "tfbackend", "args", "json":
-	default:
-		fmt.Fprintf(a.stderr, "tmci backend: unknown --format %q: use tfbackend, args or json\n", *format)
-		return exitFailure
+	p, err := a.loadProject()
+	if err != nil {
+		return err
 	}
-	p := a.loadProject()
-	if p == nil {
-		return exitFailure
+	if _, err := targetEnv(p, *bf.env); err != nil {
+		return err
 	}
 	r := a.resolver(p, bf)
 	if r == nil {
-		return exitFailure
+		return errPrinted
 	}
-	var stacks []*project.Stack
-	single := true
+	stacks, single, err := a.backendStacks(p, stackFlag)
+	if err != nil {
+		return err
+	}
+	if !single && format != "" && format != "json" {
+		return fmt.Errorf("--format %s prints one stack, and %d stacks are selected: pass --stack PATH or use --format json", format, len(stacks))
+	}
+	configs, err := a.resolveBackends(p, r, stacks, *bf.env, single)
+	if err != nil {
+		return err
+	}
+	return a.printBackends(configs, single, format, secrets)
+}
+
+// backendStacks returns the stacks tmci backend prints: the --stack one,
+// the working directory's, the ones below it, or the one it lies in.
+// single is false for the stacks below the working directory.
+func (a *app) backendStacks(p *project.Project, stackFlag string) (stacks []*project.Stack, single bool, err error) {
 	switch wd := a.wdPath(p); {
-	case *stackFlag != "":
-		s, err := a.stackArg(p, *stackFlag)
+	case stackFlag != "":
+		s, err := a.stackArg(p, stackFlag)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "tmci backend: %v\n", err)
-			return exitFailure
+			return nil, false, err
 		}
-		stacks = []*project.Stack{s}
+		return []*project.Stack{s}, true, nil
 	case p.Stack(wd) != nil:
-		stacks = []*project.Stack{p.Stack(wd)}
+		return []*project.Stack{p.Stack(wd)}, true, nil
 	case len(p.StacksBelow(wd)) > 0:
-		stacks, single = p.StacksBelow(wd), false
+		return p.StacksBelow(wd), false, nil
 	case p.StackOf(wd) != nil:
-		stacks = []*project.Stack{p.StackOf(wd)}
-	default:
-		fmt.Fprintln(a.stderr, "tmci backend: no stack here: run it in a stack directory, above stacks, or pass --stack PATH")
-		return exitFailure
+		return []*project.Stack{p.StackOf(wd)}, true, nil
 	}
-	if !single && *format != "" && *format != "json" {
-		fmt.Fprintf(a.stderr, "tmci backend: --format %s prints one stack, and %d stacks are selected: pass --stack PATH or use --format json\n", *format, len(stacks))
-		return exitFailure
-	}
+	return nil, false, errors.New("no stack here: run it in a stack directory, above stacks, or pass --stack PATH")
+}
+
+// resolveBackends resolves the backend of every stack in env and checks
+// its limits, printing the problems of all of them.
+func (a *app) resolveBackends(p *project.Project, r *backend.Resolver, stacks []*project.Stack, env string, single bool) ([]*backend.Config, error) {
 	var configs []*backend.Config
 	failed := false
 	for _, s := range stacks {
-		c, diags := r.Resolve(p.Scope(s), *bf.env)
+		c, diags := r.Resolve(p.Scope(s), env)
 		if c != nil {
 			code, _ := r.StackCode(s) // tmci check reports its problems
 			diags = append(diags, c.Limits(code.Attrs)...)
@@ -133,38 +177,41 @@ func (a *app) cmdBackend(args []string) int {
 		}
 		if c == nil {
 			if single {
-				fmt.Fprintf(a.stderr, "tmci backend: no backend template covers stack %s: add a backend block to a tmci.hcl at or above it\n", s.Path)
-				return exitFailure
+				return nil, fmt.Errorf("no backend template covers stack %s: add a backend block to a tmci.hcl at or above it", s.Path)
 			}
 			continue
 		}
 		configs = append(configs, c)
 	}
 	if failed {
-		return exitFailure
+		return nil, errPrinted
 	}
-	if single && *format != "json" {
+	return configs, nil
+}
+
+// printBackends writes the backends: one stack as a .tfbackend file or
+// as -backend-config arguments, else (or with --format json) as JSON.
+func (a *app) printBackends(configs []*backend.Config, single bool, format string, secrets bool) error {
+	if single && format != "json" {
 		c := configs[0]
-		if *format == "args" {
-			args, err := c.Args(*secrets)
+		if format == "args" {
+			args, err := c.Args(secrets)
 			if err != nil {
-				fmt.Fprintf(a.stderr, "tmci backend: %v\n", err)
-				return exitFailure
+				return err
 			}
 			for _, arg := range args {
 				fmt.Fprintln(a.stdout, backend.ShellQuote(arg))
 			}
-			return exitOK
+			return nil
 		}
-		a.stdout.Write(c.TFBackend("", *secrets))
-		return exitOK
+		a.stdout.Write(c.TFBackend("", secrets))
+		return nil
 	}
 	out := make([]backend.ConfigJSON, 0, len(configs))
 	for _, c := range configs {
-		j, err := c.JSON(*secrets)
+		j, err := c.JSON(secrets)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "tmci backend: %v\n", err)
-			return exitFailure
+			return err
 		}
 		out = append(out, j)
 	}
@@ -176,8 +223,7 @@ func (a *app) cmdBackend(args []string) int {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // keep <redacted> readable
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(a.stderr, "tmci backend: writing JSON: %v\n", err)
-		return exitFailure
+		return fmt.Errorf("writing JSON: %w", err)
 	}
-	return exitOK
+	return nil
 }

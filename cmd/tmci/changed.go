@@ -9,6 +9,7 @@ import (
 
 	"github.com/tmci/tmci/changes"
 	"github.com/tmci/tmci/ci"
+	"github.com/tmci/tmci/internal/projectpath"
 	"github.com/tmci/tmci/project"
 )
 
@@ -23,14 +24,21 @@ type changedFlags struct {
 	// Set by startChanged for selectChanged.
 	pending  *changes.Pending
 	startErr error
-	// Set by selectChanged for printChanged.
-	diff   *changes.Diff
-	result *changes.Result
+	// Set by selectChanged for printChanged, and for the ledger's
+	// per-stack bases (ledgerChanged): the stacks before the change
+	// narrowed them.
+	diff       *changes.Diff
+	result     *changes.Result
+	candidates []*project.Stack
 }
 
 func (a *app) changedFlags(fs *pflag.FlagSet) *changedFlags {
 	c := &changedFlags{}
-	fs.BoolVar(&c.changed, "changed", false, "select only the stacks the change since the base commit touches (--json then prints {base, head, changed, deleted, ignored})")
+	usage := "select only the stacks the change since the base commit touches"
+	if fs.Lookup("json") != nil { // registered first by the commands that have it
+		usage += " (--json then prints {base, head, changed, deleted, ignored})"
+	}
+	fs.BoolVar(&c.changed, "changed", false, usage)
 	fs.StringVarP(&c.base, "base", "B", "", "compare with `REF` (any git revision) instead of the automatic base")
 	fs.StringVar(&c.base, "git-change-base", "", "same as --base `REF` (Terramate's name)")
 	fs.BoolVar(&c.why, "why", false, "with --changed: print why each stack changed")
@@ -72,7 +80,7 @@ func (a *app) startChanged(c *changedFlags) {
 	}
 	c.pending = changes.Start(a.ctx, root, changes.Options{
 		Base:          c.base,
-		CI:            ciForChanges(ctx),
+		CI:            *ctx,
 		NoUncommitted: c.noUncommitted,
 		Git:           a.lookPath("git"),
 		Logger:        a.log,
@@ -81,57 +89,62 @@ func (a *app) startChanged(c *changedFlags) {
 
 // loadSelected loads the project and the stacks the selection flags pick,
 // narrowed to the changed ones with --changed. Change detection starts
-// before the project loads, so git works while the files parse. code is
-// exitOK when p is set.
-func (a *app) loadSelected(sel *selection, c *changedFlags) (p *project.Project, stacks []*project.Stack, code int) {
+// before the project loads, so git works while the files parse.
+func (a *app) loadSelected(sel *selection, c *changedFlags) (*project.Project, []*project.Stack, error) {
 	a.startChanged(c)
-	p, stacks, ok := sel.load(a)
-	if !ok {
-		return nil, nil, exitFailure
+	p, stacks, err := sel.load(a)
+	if err != nil {
+		return nil, nil, err
 	}
 	if c.changed {
-		if stacks, code = a.selectChanged(c, p, stacks); code != exitOK {
-			return nil, nil, code
+		if stacks, err = a.selectChanged(c, p, stacks); err != nil {
+			return nil, nil, err
 		}
 	}
-	return p, stacks, exitOK
+	return p, stacks, nil
 }
 
 // selectChanged keeps the stacks of candidates the change touches, in
-// their order. It returns exitFailure after printing why when change
-// detection fails.
-func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*project.Stack) ([]*project.Stack, int) {
+// their order.
+func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*project.Stack) ([]*project.Stack, error) {
 	if c.pending == nil && c.startErr == nil {
 		a.startChanged(c)
 	}
 	if c.startErr != nil {
-		fmt.Fprintf(a.stderr, "tmci: %v\n", c.startErr)
-		return nil, exitFailure
+		return nil, shared(c.startErr)
 	}
 	d, err := c.pending.Finish(a.ctx, p.Git.DefaultBranch, p.Git.DefaultRemote)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
-		return nil, exitFailure
+		return nil, shared(err)
 	}
 	res, diags := changes.Map(a.ctx, p, d)
 	d.Close()
 	if err := a.ctx.Err(); err != nil { // an interrupted scan is incomplete
-		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
-		return nil, exitFailure
+		return nil, shared(err)
 	}
 	a.printDiags(p, diags)
 	if diags.HasErrors() {
-		return nil, exitFailure
+		return nil, errPrinted
 	}
 	// Deleted stacks follow the working directory like the listed ones.
 	wd := a.wdPath(p)
 	kept := res.Deleted[:0]
 	for _, del := range res.Deleted {
-		if project.IsBelow(del.Path, wd) {
+		if projectpath.IsBelow(del.Path, wd) {
 			kept = append(kept, del)
 		}
 	}
 	res.Deleted = kept
+	keptMoves := res.Moved[:0]
+	for _, m := range res.Moved {
+		if projectpath.IsBelow(m.From, wd) || projectpath.IsBelow(m.To, wd) {
+			keptMoves = append(keptMoves, m)
+		}
+	}
+	res.Moved = keptMoves
+	for _, m := range res.Moved {
+		a.log.Warn("stack moved since the base commit, keeping its id: "+moveSummary(a.moveEffects(p, m)), "from", m.From, "to", m.To, "id", m.ID)
+	}
 	for _, del := range res.Deleted {
 		a.log.Warn("stack deleted since the base commit: its state is orphaned in every environment", "stack", del.Path, "id", del.ID)
 	}
@@ -148,29 +161,8 @@ func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*p
 			out = append(out, s)
 		}
 	}
-	c.diff, c.result = d, res
-	return out, exitOK
-}
-
-// ciForChanges copies the CI context's base candidates into the plain
-// values change detection takes.
-func ciForChanges(c *ci.Context) changes.CI {
-	out := changes.CI{Provider: string(c.Provider), Event: c.Event, Branch: c.Branch}
-	for _, b := range c.Base {
-		var kind changes.CandidateKind
-		switch b.Kind {
-		case ci.FirstParent:
-			kind = changes.FirstParent
-		case ci.MergeBase:
-			kind = changes.MergeBase
-		case ci.Commit:
-			kind = changes.Commit
-		default:
-			continue
-		}
-		out.Candidates = append(out.Candidates, changes.Candidate{Kind: kind, SHA: b.SHA, Source: b.Source})
-	}
-	return out
+	c.diff, c.result, c.candidates = d, res, candidates
+	return out, nil
 }
 
 // changedJSON is tmci list --changed --json.
@@ -179,6 +171,7 @@ type changedJSON struct {
 	Head    headJSON           `json:"head"`
 	Changed []changedStackJSON `json:"changed"`
 	Deleted []changes.Deleted  `json:"deleted"`
+	Moved   []changes.Moved    `json:"moved"`
 	Ignored []changedStackJSON `json:"ignored"`
 }
 
@@ -229,10 +222,14 @@ func (a *app) printChanged(c *changedFlags, p *project.Project, stacks []*projec
 			Head:    headJSON{Commit: c.diff.Head, Uncommitted: c.diff.Uncommitted},
 			Changed: make([]changedStackJSON, 0, len(stacks)),
 			Deleted: c.result.Deleted,
+			Moved:   c.result.Moved,
 			Ignored: make([]changedStackJSON, 0, len(c.result.Ignored)),
 		}
 		if out.Deleted == nil {
 			out.Deleted = []changes.Deleted{}
+		}
+		if out.Moved == nil {
+			out.Moved = []changes.Moved{}
 		}
 		for _, s := range stacks {
 			out.Changed = append(out.Changed, newChangedStackJSON(changedOrSelected(byPath, s)))
@@ -255,6 +252,9 @@ func (a *app) printChanged(c *changedFlags, p *project.Project, stacks []*projec
 	}
 	for _, d := range c.result.Deleted {
 		fmt.Fprintf(a.stdout, "%s (deleted)\n    stack %s was deleted since %s: its state is orphaned\n", a.relPath(p, d.Path), d.Path, c.diff.Base.Commit[:12])
+	}
+	for _, m := range c.result.Moved {
+		a.printMove(a.stdout, p, m, c.diff.Base.Commit)
 	}
 	return exitOK
 }

@@ -15,6 +15,7 @@ import (
 // A stack the selection adds without a change (wants, --with-dependents)
 // is printed with no reasons instead of breaking --why and --json.
 func TestPrintChangedSelectedWithoutChange(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	for _, dir := range []string{"a", "b"} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {

@@ -5,57 +5,81 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/engine"
 )
 
 func (a *app) cmdCheck(args []string) int {
 	fs := a.flags("check")
 	bf := a.addBackendFlags(fs)
+	asJSON := fs.Bool("json", false, "print the problems and the pairs that share state as JSON (backend.CheckJSON)")
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "tmci check: unexpected argument %q\n", fs.Arg(0))
-		return exitFailure
+	if err := a.check(fs, bf, *asJSON); err != nil {
+		return a.fail("tmci check", err)
 	}
-	p := a.loadProject()
-	if p == nil {
-		return exitFailure
+	return exitOK
+}
+
+// check is tmci check after its flags are parsed: the globals, then the
+// isolation of every backend in every environment (or --env).
+func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	p, err := a.loadProject()
+	if err != nil {
+		return err
 	}
 	// Globals a template does not read still break generate_* and
 	// terramate run: check them all.
 	if diags := p.CheckGlobals(); diags.HasErrors() {
 		a.printDiags(p, diags)
 		n := errorCount(diags)
-		fmt.Fprintf(a.stderr, "tmci check: %d %s in globals\n", n, plural(n, "error", "errors"))
-		return exitFailure
+		return fmt.Errorf("%d %s in globals", n, plural(n, "error", "errors"))
 	}
 	if len(p.TMCI.Backends) == 0 {
 		fmt.Fprintln(a.stdout, "tmci check: no tmci.hcl declares a backend; nothing to check")
-		return exitOK
+		return nil
 	}
 	r := a.resolver(p, bf)
 	if r == nil {
-		return exitFailure
+		return errPrinted
 	}
 	opts := backend.CheckOptions{}
 	if *bf.env != "" {
+		if _, err := engine.CheckEnvironment(p, *bf.env); err != nil {
+			return err
+		}
 		opts.Envs = []string{*bf.env}
 	}
 	rep, err := r.Check(a.ctx, opts)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci check: %v\n", err)
-		return exitFailure
+		return err
+	}
+	if asJSON {
+		out, err := rep.JSON()
+		if err != nil {
+			return err
+		}
+		if _, err := a.stdout.Write(out); err != nil {
+			return err
+		}
+		if rep.Diags.HasErrors() {
+			return errPrinted // the problems are in the JSON
+		}
+		return nil
 	}
 	a.printDiags(p, rep.Diags)
 	if n := errorCount(rep.Diags); n > 0 {
-		fmt.Fprintf(a.stderr, "tmci check: %d %s\n", n, plural(n, "error", "errors"))
-		return exitFailure
+		return fmt.Errorf("%d %s", n, plural(n, "error", "errors"))
 	}
 	fmt.Fprintf(a.stdout, "tmci check: %d %s in %s: backends isolated\n",
 		rep.Stacks, plural(rep.Stacks, "stack", "stacks"), strings.Join(rep.Envs, ", "))
-	return exitOK
+	return nil
 }
 
 func errorCount(diags hcl.Diagnostics) int {

@@ -31,6 +31,7 @@ var volatile = []struct {
 //	norm FILE...   rewrite FILE with durations, times, tokens and $WORK
 //	               replaced by placeholders, so that cmp can compare it
 func TestCIScripts(t *testing.T) {
+	t.Parallel()
 	bin := findTool(t, tool{"terraform", "v1.5.7"})
 	p := scriptParams(t, "testdata/ci")
 	setup := p.Setup

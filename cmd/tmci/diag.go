@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/project"
 )
 
@@ -26,11 +27,20 @@ func (a *app) printDiags(p *project.Project, diags hcl.Diagnostics) {
 		}
 		return a.Start.Byte < b.Start.Byte
 	})
-	for _, d := range diags {
+	for i, d := range diags {
+		if a.diagsShown == maxPrintedDiags {
+			fmt.Fprintf(a.stderr, "tmci: and %d more problems not shown; fix the ones above first\n", len(diags)-i)
+			return
+		}
+		a.diagsShown++
 		fmt.Fprintln(a.stderr, a.formatDiag(p, d))
 		a.annotateDiag(p, d)
 	}
 }
+
+// maxPrintedDiags bounds the diagnostics a run prints: past a screenful,
+// more lines bury the first problem and can flood a CI log.
+const maxPrintedDiags = 50
 
 func (a *app) formatDiag(p *project.Project, d *hcl.Diagnostic) string {
 	var b strings.Builder
@@ -41,18 +51,21 @@ func (a *app) formatDiag(p *project.Project, d *hcl.Diagnostic) string {
 				name = filepath.ToSlash(rel)
 			}
 		}
-		fmt.Fprintf(&b, "%s:%d:%d: ", name, d.Subject.Start.Line, d.Subject.Start.Column)
+		// A file name from the repository may hold a newline or an escape
+		// sequence: each part is made printable, never the whole (whose
+		// line breaks are tmci's).
+		fmt.Fprintf(&b, "%s:%d:%d: ", printable.String(name), d.Subject.Start.Line, d.Subject.Start.Column)
 	} else {
 		b.WriteString("tmci: ")
 	}
 	if d.Severity == hcl.DiagWarning {
 		b.WriteString("warning: ")
 	}
-	b.WriteString(d.Summary)
+	b.WriteString(printable.String(d.Summary))
 	if d.Detail != "" {
 		for _, line := range strings.Split(d.Detail, "\n") {
 			b.WriteString("\n    ")
-			b.WriteString(line)
+			b.WriteString(printable.String(line))
 		}
 	}
 	return b.String()

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 
@@ -11,6 +10,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/engine"
+	"github.com/tmci/tmci/funcs"
 	"github.com/tmci/tmci/project"
 	"github.com/tmci/tmci/tf"
 )
@@ -30,7 +31,7 @@ func (a *app) evalRunEnv(p *project.Project, stacks []*project.Stack) (map[strin
 			continue
 		}
 		if envNS == cty.NilVal {
-			envNS = processEnv()
+			envNS = envNamespace(a.environ())
 		}
 		sc := p.Scope(s)
 		for _, attr := range attrs {
@@ -39,6 +40,7 @@ func (a *app) evalRunEnv(p *project.Project, stacks []*project.Stack) (map[strin
 			if d.HasErrors() {
 				continue
 			}
+			v, marks := v.UnmarkDeep()
 			if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
@@ -48,6 +50,18 @@ func (a *app) evalRunEnv(p *project.Project, stacks []*project.Stack) (map[strin
 				})
 				continue
 			}
+			if err := reservedRunEnv(attr.Name, v.AsString()); err != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reserved run environment variable",
+					Detail:   fmt.Sprintf("terramate.config.run.env.%s for stack %s: %v.", attr.Name, s.Path, err),
+					Subject:  attr.Expr.Range().Ptr(),
+				})
+				continue
+			}
+			if _, secret := marks[funcs.Sensitive]; secret {
+				a.secrets.Add(v.AsString())
+			}
 			out[s.Path] = append(out[s.Path], attr.Name+"="+v.AsString())
 		}
 	}
@@ -55,10 +69,25 @@ func (a *app) evalRunEnv(p *project.Project, stacks []*project.Stack) (map[strin
 	return out, !diags.HasErrors()
 }
 
-// processEnv is the env namespace: every variable of the process.
-func processEnv() cty.Value {
+// reservedRunEnv refuses a run environment variable that would take
+// over what tmci sets: the data directory and workspace (state and
+// secrets would go elsewhere), tmci's own variables, and terraform
+// options tmci refuses after -- (engine.CheckCLIArgsEnv).
+func reservedRunEnv(name, value string) error {
+	switch {
+	case name == "TF_DATA_DIR" || name == "TF_WORKSPACE":
+		return fmt.Errorf("tmci sets %s itself (each stack and environment has its own)", name)
+	case strings.HasPrefix(name, "TMCI_"):
+		return fmt.Errorf("TMCI_* variables are tmci's own")
+	}
+	return engine.CheckCLIArgsEnv(name, value)
+}
+
+// envNamespace is the env namespace: every variable of environ, the
+// process environment.
+func envNamespace(environ []string) cty.Value {
 	vars := map[string]cty.Value{}
-	for _, kv := range os.Environ() {
+	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
 			vars[k] = cty.StringVal(v)
 		}
@@ -77,12 +106,13 @@ func (a *app) cmdExec(args []string) int {
 	bf := a.addBackendFlags(fs)
 	workDir := fs.String("work-dir", "", "`DIR` for data directories (default <root>/.tmci)")
 	grace := fs.Duration("grace", tf.DefaultGrace, "after an interrupt, how long the command may take to stop before it is killed")
+	yes := fs.Bool("yes", false, "confirm: run the command in a protected environment")
+	lockWait := fs.Duration("lock-timeout", engine.DefaultLockTimeout, "how long to wait while a tmci run holds the work directory (`DURATION`)")
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
 	fail := func(format string, args ...any) int {
-		fmt.Fprintf(a.stderr, "tmci exec: %s\n", fmt.Sprintf(format, args...))
-		return exitFailure
+		return a.fail("tmci exec", fmt.Errorf(format, args...))
 	}
 	argv, err := afterDash(fs)
 	if err != nil {
@@ -91,51 +121,39 @@ func (a *app) cmdExec(args []string) int {
 	if len(argv) == 0 {
 		return fail("no command to run: tmci exec --env=E -- CMD [ARGS...]")
 	}
-	p := a.loadProject()
-	if p == nil {
-		return exitFailure
+	if err := engine.CheckExtra(engine.Exec, argv); err != nil {
+		return fail("%v", err)
+	}
+	if *lockWait < 0 {
+		return fail("--lock-timeout must not be negative, not %s", *lockWait)
+	}
+	if *grace <= 0 {
+		return fail("--grace must be positive, not %s", *grace)
+	}
+	p, err := a.loadProject()
+	if err != nil {
+		return a.fail("tmci exec", err)
 	}
 	s := p.StackOf(a.wdPath(p))
 	if s == nil {
 		return fail("%s is in no stack: run tmci exec in a stack directory (e.g. through terramate run)", a.wd)
 	}
-	env, err := a.environment(p, *bf.env)
+	r, err := a.execRun(p, s, bf, *workDir, *yes)
+	if err != nil {
+		return a.fail("tmci exec", err)
+	}
+	r.LockWait, r.Note = *lockWait, a.stderr
+	release, err := r.LockShared(a.ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
-	r := &plannedRun{verb: verbRun, p: p, env: env, configs: map[string]*backend.Config{}}
-	r.lay = a.layout(p, *workDir, env)
-	if len(p.TMCI.Backends) > 0 {
-		res := a.resolver(p, bf)
-		if res == nil {
-			return exitFailure
-		}
-		c, diags := res.Resolve(p.Scope(s), env.name)
-		if c != nil {
-			code, codeDiags := res.StackCode(s)
-			diags = append(diags, codeDiags...)
-			diags = append(diags, c.Limits(code.Attrs)...)
-		}
-		a.printDiags(p, diags)
-		if diags.HasErrors() {
-			return exitFailure
-		}
-		if c != nil {
-			r.configs[s.Path] = c
-		}
-	} else if len(*bf.backendConfig) > 0 {
-		return fail("--backend-config overrides a tmci.hcl backend template, and no tmci.hcl declares a backend block")
-	}
-	var ok bool
-	if r.runEnv, ok = a.evalRunEnv(p, []*project.Stack{s}); !ok {
-		return exitFailure
-	}
-	st, err := r.stackEnv(s, a.stdout)
+	defer release()
+	st, err := r.StackEnv(s, a.stdout)
 	if err != nil {
 		return fail("%v", err)
 	}
 	st.Dir, st.Err = a.wd, a.stderr
-	runner := &tf.Runner{Env: os.Environ(), Grace: *grace, Logger: a.log}
+	runner := &tf.Runner{Env: a.environ(), Grace: *grace, Logger: a.log}
 	if err := runner.Exec(a.ctx, st, argv); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.Exited() {
@@ -144,4 +162,48 @@ func (a *app) cmdExec(args []string) int {
 		return fail("%v", err)
 	}
 	return exitOK
+}
+
+// execRun describes a run of the one stack s for tmci exec: its
+// environment, backend (only its limits checked) and run environment.
+func (a *app) execRun(p *project.Project, s *project.Stack, bf backendFlags, workDir string, yes bool) (*engine.Run, error) {
+	env, err := engine.CheckEnvironment(p, *bf.env)
+	if err != nil {
+		return nil, err
+	}
+	if err := confirmEnv(engine.Exec, env, yes, false); err != nil {
+		return nil, err
+	}
+	r := &engine.Run{Verb: engine.Exec, Project: p, Env: env, Configs: map[string]*backend.Config{}, Secrets: a.secrets}
+	r.Layout = engine.NewLayout(p, a.wd, workDir, env)
+	if len(p.TMCI.Backends) > 0 {
+		res := a.resolver(p, bf)
+		if res == nil {
+			return nil, errPrinted
+		}
+		c, diags := res.Resolve(p.Scope(s), env.Name)
+		if c != nil {
+			code, codeDiags := res.StackCode(s)
+			diags = append(diags, codeDiags...)
+			diags = append(diags, c.Limits(code.Attrs)...)
+		}
+		a.printDiags(p, diags)
+		if diags.HasErrors() {
+			return nil, errPrinted
+		}
+		if c != nil {
+			r.Configs[s.Path] = c
+			a.addSecrets(r.Configs)
+		}
+	} else if len(*bf.backendConfig) > 0 {
+		return nil, errNoBackendBlock
+	}
+	var ok bool
+	if r.RunEnv, ok = a.evalRunEnv(p, []*project.Stack{s}); !ok {
+		return nil, errPrinted
+	}
+	if r.Inputs, ok = a.stackInputs(p, bf, env.Name, []*project.Stack{s}); !ok {
+		return nil, errPrinted
+	}
+	return r, nil
 }

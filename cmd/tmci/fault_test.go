@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tmci/tmci/internal/pgtest"
+	"github.com/tmci/tmci/internal/testenv"
 )
 
 // These tests break what tmci depends on while it runs: terraform dies,
@@ -95,7 +96,7 @@ func processes(t *testing.T, match func(pid int) bool) []int {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Skipf("no /proc to list processes: %v", err)
+		testenv.Missing(t, "no /proc to list processes (these tests need Linux): %v", err)
 	}
 	var pids []int
 	for _, e := range entries {
@@ -306,7 +307,7 @@ func privatePostgres(t *testing.T) (conn string, stop, start func()) {
 	runuser, err := exec.LookPath("runuser")
 	_, noUser := user.Lookup("postgres")
 	if len(bins) == 0 || err != nil || noUser != nil || os.Geteuid() != 0 {
-		skipOrFail(t, "a private PostgreSQL needs root, runuser, the user postgres and the server binaries in /usr/lib/postgresql/*/bin (see .ci/postgres.sh)")
+		testenv.Missing(t, "a private PostgreSQL needs root, runuser, the user postgres and the server binaries in /usr/lib/postgresql/*/bin (see .ci/postgres.sh)")
 	}
 	pgbin := filepath.Dir(bins[len(bins)-1])
 	// The server runs as postgres, who cannot enter t.TempDir().
@@ -323,7 +324,7 @@ func privatePostgres(t *testing.T) (conn string, stop, start func()) {
 		return nil
 	}
 	if out, err := exec.Command("chown", "postgres", data).CombinedOutput(); err != nil {
-		skipOrFail(t, fmt.Sprintf("chown postgres %s: %v %s", data, err, out))
+		testenv.Missing(t, "%s", fmt.Sprintf("chown postgres %s: %v %s", data, err, out))
 	}
 	if err := asPostgres("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"); err != nil {
 		t.Fatal(err)
@@ -443,7 +444,7 @@ func TestFaultPostgresStopped(t *testing.T) {
 func TestFaultDiskFull(t *testing.T) {
 	work := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", work).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a 256 KiB tmpfs to fill (needs root and the right to mount): %v %s", err, out)
+		testenv.Unprivileged(t, "cannot mount a 256 KiB tmpfs to fill: run the test as root with the right to mount: %v %s", err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", work).CombinedOutput(); err != nil {

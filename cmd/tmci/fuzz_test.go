@@ -38,7 +38,7 @@ func FuzzStacksFrom(f *testing.F) {
 	}
 	getenv := func(string) string { return "" }
 	var all bytes.Buffer
-	if code := run(context.Background(), []string{"-C", root, "list"}, &all, os.Stderr, getenv); code != 0 {
+	if code := run(context.Background(), []string{"-C", root, "list"}, &all, os.Stderr, getenv, os.Environ); code != 0 {
 		f.Fatalf("tmci list: exit %d", code)
 	}
 	stacks := strings.Fields(all.String())
@@ -48,7 +48,7 @@ func FuzzStacksFrom(f *testing.F) {
 			t.Fatal(err)
 		}
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{"-C", root, "list", "--stacks-from", file}, &stdout, &stderr, getenv)
+		code := run(context.Background(), []string{"-C", root, "list", "--stacks-from", file}, &stdout, &stderr, getenv, os.Environ)
 		switch code {
 		case 0:
 			listed := strings.Fields(stdout.String())

@@ -7,10 +7,14 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/repofile"
 	"github.com/tmci/tmci/project"
 )
 
@@ -30,47 +34,83 @@ func (a *app) cmdGenerate(args []string) int {
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
+	if err := a.generate(fs, bf, *check, *allowSecrets); err != nil {
+		return a.fail("tmci generate", err)
+	}
+	return exitOK
+}
+
+// generate is tmci generate after its flags are parsed: it plans every
+// file of the environments (--env, or with --check every one that has
+// generated files), then either lists what is out of date or writes it.
+func (a *app) generate(fs *pflag.FlagSet, bf backendFlags, check, allowSecrets bool) error {
 	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "tmci generate: unexpected argument %q\n", fs.Arg(0))
-		return exitFailure
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if *bf.env == "" && !*check {
-		fmt.Fprintln(a.stderr, "tmci generate: --env is required: name the stable environment to write backend files for, e.g. --env=prod")
-		return exitFailure
+	p, err := a.loadProject()
+	if err != nil {
+		return err
 	}
-	p := a.loadProject()
-	if p == nil {
-		return exitFailure
+	if *bf.env != "" || !check {
+		if _, err := targetEnv(p, *bf.env); err != nil {
+			return err
+		}
 	}
 	r := a.resolver(p, bf)
 	if r == nil {
-		return exitFailure
+		return errPrinted
 	}
 	existing, err := generatedFiles(p)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci generate: %v\n", err)
-		return exitFailure
+		return err
 	}
 	envs := []string{*bf.env}
 	if *bf.env == "" {
-		envs = nil
-		seen := map[string]bool{}
-		for _, f := range existing {
-			if !seen[f.env] {
-				seen[f.env] = true
-				envs = append(envs, f.env)
-			}
-		}
-		sort.Strings(envs)
+		envs = existingEnvs(existing)
 	}
+	// --check writes nothing, so it compares files with secrets too.
+	writes, problems, err := a.generatedWrites(p, r, envs, existing, *bf.env == "" && check, allowSecrets || check)
+	if err != nil {
+		return err
+	}
+	diskProblems, err := a.outOfDate(writes)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, diskProblems...)
+	removals, stale := a.staleFiles(p, existing, writes, envs)
+	problems = append(problems, stale...)
+	if check {
+		return a.reportCheck(problems, len(writes))
+	}
+	return a.applyGenerate(writes, removals)
+}
+
+// existingEnvs are the environments that have generated files, sorted.
+func existingEnvs(existing []existingFile) []string {
+	var envs []string
+	seen := map[string]bool{}
+	for _, f := range existing {
+		if !seen[f.env] {
+			seen[f.env] = true
+			envs = append(envs, f.env)
+		}
+	}
+	sort.Strings(envs)
+	return envs
+}
+
+// generatedWrites renders the files of every environment in envs. An
+// environment that cannot have generated files is an error, unless
+// listStale is set (--check without --env): its files are then problems.
+func (a *app) generatedWrites(p *project.Project, r *backend.Resolver, envs []string, existing []existingFile, listStale, allowSecrets bool) ([]fileWrite, []string, error) {
 	var problems []string
 	var writes []fileWrite
 	failed := false
 	for _, env := range envs {
 		if msg := a.stableEnv(p, env); msg != "" {
-			if !*check || *bf.env != "" {
-				fmt.Fprintf(a.stderr, "tmci generate: %s\n", msg)
-				return exitFailure
+			if !listStale {
+				return nil, nil, errors.New(msg)
 			}
 			for _, f := range existing {
 				if f.env == env {
@@ -79,8 +119,7 @@ func (a *app) cmdGenerate(args []string) int {
 			}
 			continue
 		}
-		// --check writes nothing, so it compares files with secrets too.
-		w, ok := a.plannedWrites(p, r, env, *allowSecrets || *check)
+		w, ok := a.plannedWrites(p, r, env, allowSecrets)
 		if !ok {
 			failed = true
 			continue
@@ -88,25 +127,37 @@ func (a *app) cmdGenerate(args []string) int {
 		writes = append(writes, w...)
 	}
 	if failed {
-		return exitFailure
+		return nil, nil, errPrinted
 	}
-	want := map[string]bool{}
+	return writes, problems, nil
+}
+
+// outOfDate lists the planned files that are missing or differ on disk.
+func (a *app) outOfDate(writes []fileWrite) ([]string, error) {
+	var problems []string
 	for _, w := range writes {
-		want[w.path] = true
-		old, err := os.ReadFile(w.path)
+		old, err := repofile.Read(w.path, project.MaxConfigSize)
 		switch {
 		case errors.Is(err, iofs.ErrNotExist):
 			problems = append(problems, "missing: "+a.relFS(w.path))
 		case err != nil:
-			fmt.Fprintf(a.stderr, "tmci generate: %v\n", err)
-			return exitFailure
+			return nil, err
 		case !bytes.Equal(old, w.data):
 			problems = append(problems, "stale: "+a.relFS(w.path))
 		}
 	}
-	var removals []string
+	return problems, nil
+}
+
+// staleFiles returns the generated files of envs that no template covers
+// any more, to remove, and the problems that name them.
+func (a *app) staleFiles(p *project.Project, existing []existingFile, writes []fileWrite, envs []string) (removals, problems []string) {
+	want := map[string]bool{}
+	for _, w := range writes {
+		want[w.path] = true
+	}
 	for _, f := range existing {
-		if want[f.path] || !contains(envs, f.env) {
+		if want[f.path] || !slices.Contains(envs, f.env) {
 			continue
 		}
 		if a.stableEnv(p, f.env) == "" {
@@ -114,36 +165,43 @@ func (a *app) cmdGenerate(args []string) int {
 			problems = append(problems, "stale: "+a.relFS(f.path)+" (no backend template covers the stack)")
 		}
 	}
-	if *check {
-		for _, pr := range problems {
-			fmt.Fprintln(a.stdout, pr)
-		}
-		if len(problems) > 0 {
-			fmt.Fprintf(a.stderr, "tmci generate --check: %d %s out of date: run tmci generate --env=ENV and commit the result\n",
-				len(problems), plural(len(problems), "file is", "files are"))
-			return exitFailure
-		}
-		fmt.Fprintf(a.stdout, "tmci generate --check: %d %s up to date\n", len(writes), plural(len(writes), "file", "files"))
-		return exitOK
+	return removals, problems
+}
+
+// reportCheck is the view of tmci generate --check: the problems on
+// stdout, and an error when there are any.
+func (a *app) reportCheck(problems []string, files int) error {
+	for _, pr := range problems {
+		fmt.Fprintln(a.stdout, pr)
 	}
+	if len(problems) > 0 {
+		fmt.Fprintf(a.stderr, "tmci generate --check: %d %s out of date: run tmci generate --env=ENV and commit the result\n",
+			len(problems), plural(len(problems), "file is", "files are"))
+		return errPrinted
+	}
+	fmt.Fprintf(a.stdout, "tmci generate --check: %d %s up to date\n", files, plural(files, "file", "files"))
+	return nil
+}
+
+// applyGenerate writes the files that changed and removes the stale
+// ones, naming each on stdout.
+func (a *app) applyGenerate(writes []fileWrite, removals []string) error {
 	for _, w := range writes {
-		if old, err := os.ReadFile(w.path); err == nil && bytes.Equal(old, w.data) {
+		if old, err := repofile.Read(w.path, project.MaxConfigSize); err == nil && bytes.Equal(old, w.data) {
 			continue
 		}
 		if err := backend.WriteFile(w.path, w.data); err != nil {
-			fmt.Fprintf(a.stderr, "tmci generate: %v\n", err)
-			return exitFailure
+			return err
 		}
 		fmt.Fprintln(a.stdout, "wrote "+a.relFS(w.path))
 	}
 	for _, path := range removals {
 		if err := os.Remove(path); err != nil {
-			fmt.Fprintf(a.stderr, "tmci generate: %v\n", err)
-			return exitFailure
+			return err
 		}
 		fmt.Fprintln(a.stdout, "removed "+a.relFS(path))
 	}
-	return exitOK
+	return nil
 }
 
 // stableEnv returns why env cannot have generated files, or "".
@@ -230,13 +288,4 @@ func (a *app) relFS(path string) string {
 		return filepath.ToSlash(rel)
 	}
 	return path
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

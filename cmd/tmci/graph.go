@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+)
 
 // cmdGraph prints the ordering graph of the selected stacks: every
 // selected stack, the stacks pulled in only to order them (drawn dashed),
@@ -14,34 +18,38 @@ func (a *app) cmdGraph(args []string) int {
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "tmci graph: unexpected argument %q\n", fs.Arg(0))
-		return exitFailure
+	if err := a.graph(fs, *format, sel, changed); err != nil {
+		return a.fail("tmci graph", err)
 	}
-	switch *format {
+	return exitOK
+}
+
+// graph is tmci graph after its flags are parsed.
+func (a *app) graph(fs *pflag.FlagSet, format string, sel *selection, changed *changedFlags) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch format {
 	case "dot", "mermaid", "json":
 	default:
-		fmt.Fprintf(a.stderr, "tmci graph: unknown format %q: use dot, mermaid or json\n", *format)
-		return exitFailure
+		return fmt.Errorf("unknown format %q: use dot, mermaid or json", format)
 	}
 	if err := changed.check(); err != nil {
-		fmt.Fprintf(a.stderr, "tmci graph: %v\n", err)
-		return exitFailure
+		return err
 	}
-	p, stacks, code := a.loadSelected(sel, changed)
-	if code != exitOK {
-		return code
+	p, stacks, err := a.loadSelected(sel, changed)
+	if err != nil {
+		return err
 	}
-	x, stacks, ok := sel.grow(a, p, stacks)
-	if !ok {
-		return exitFailure
+	x, stacks, err := sel.grow(a, p, stacks)
+	if err != nil {
+		return err
 	}
 	g := a.buildGraph(p, x, stacks)
 	if g == nil {
-		return exitFailure
+		return errPrinted
 	}
-	var err error
-	switch *format {
+	switch format {
 	case "dot":
 		err = g.WriteDOT(a.stdout)
 	case "mermaid":
@@ -50,8 +58,7 @@ func (a *app) cmdGraph(args []string) int {
 		err = g.WriteJSON(a.stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci graph: writing the graph: %v\n", err)
-		return exitFailure
+		return fmt.Errorf("writing the graph: %w", err)
 	}
-	return exitOK
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spf13/pflag"
 	"github.com/tmci/tmci/project"
 )
 
@@ -46,25 +47,14 @@ func (a *app) cmdList(args []string) int {
 	fs := a.flags("list")
 	asJSON := fs.Bool("json", false, "print a JSON array of stack objects")
 	sel := selectionFlags(fs, true)
+	sel.noWants = true
 	changed := a.changedFlags(fs)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "tmci list: unexpected argument %q\n", fs.Arg(0))
-		return exitFailure
-	}
-	if err := changed.check(); err != nil {
-		fmt.Fprintf(a.stderr, "tmci list: %v\n", err)
-		return exitFailure
-	}
-	p, stacks, code := a.loadSelected(sel, changed)
-	if code != exitOK {
-		return code
-	}
-	stacks, waves, ok := a.orderedStacks(p, sel, stacks)
-	if !ok {
-		return exitFailure
+	p, stacks, waves, err := a.listStacks(fs, sel, changed)
+	if err != nil {
+		return a.fail("tmci list", err)
 	}
 	if changed.changed && (changed.why || *asJSON && waves == nil) {
 		return a.printChanged(changed, p, stacks, *asJSON)
@@ -83,6 +73,23 @@ func (a *app) cmdList(args []string) int {
 		fmt.Fprintln(a.stdout, a.relPath(p, s.Path))
 	}
 	return exitOK
+}
+
+// listStacks is the selection of tmci list: the stacks to print, and with
+// --run-order or --reverse their waves.
+func (a *app) listStacks(fs *pflag.FlagSet, sel *selection, changed *changedFlags) (*project.Project, []*project.Stack, []int, error) {
+	if fs.NArg() > 0 {
+		return nil, nil, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := changed.check(); err != nil {
+		return nil, nil, nil, err
+	}
+	p, stacks, err := a.loadSelected(sel, changed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stacks, waves, err := a.orderedStacks(p, sel, stacks)
+	return p, stacks, waves, err
 }
 
 // printJSON writes v as indented JSON to stdout.

@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tmci/tmci/ci"
+	"github.com/tmci/tmci/internal/repofile"
+	"github.com/tmci/tmci/matrix"
 	"github.com/tmci/tmci/project"
 )
 
@@ -22,101 +26,138 @@ const githubMaxJobs = 256
 // pipeline file.
 const gitlabMaxChild = 5 << 20
 
+// matrixFlags are the flags of tmci matrix.
+type matrixFlags struct {
+	env, format, command, prelude, split string
+	maxJobs, maxWaves                    int
+	sel                                  *selection
+	changed                              *changedFlags
+}
+
 func (a *app) cmdMatrix(args []string) int {
 	fs := a.flags("matrix")
-	env := fs.String("env", "", "target environment `NAME` the jobs run for (e.g. prod, pr-123)")
-	format := fs.String("format", "github", "output `FORMAT`: github (a matrix of independent groups) or gitlab (a child pipeline, one job per stack)")
-	maxJobs := fs.Int("max-jobs", defaultMaxJobs, fmt.Sprintf("github: pack the groups into at most `N` jobs (at most %d)", githubMaxJobs))
-	command := fs.String("command", "plan", "gitlab: the tmci `COMMAND` each job runs for its stack, with its flags (e.g. \"apply --yes\")")
-	prelude := fs.String("prelude", "", "gitlab: copy `FILE` (YAML: default:, variables:, ...) to the top of the pipeline")
-	sel := selectionFlags(fs, false)
-	changed := a.changedFlags(fs)
+	f := &matrixFlags{}
+	fs.Var((*onceString)(&f.env), "env", "target environment `NAME` the jobs run for (e.g. prod, pr-123)")
+	fs.StringVar(&f.format, "format", "github", "output `FORMAT`: github (a matrix of independent groups) or gitlab (a child pipeline, one job per stack)")
+	fs.IntVar(&f.maxJobs, "max-jobs", defaultMaxJobs, fmt.Sprintf("github: pack the groups into at most `N` jobs (at most %d)", githubMaxJobs))
+	fs.StringVar(&f.split, "split", "components", "github: `HOW` to split: components (independent groups, one matrix) or waves (one matrix per wave of the run order, outputs wave_N)")
+	fs.IntVar(&f.maxWaves, "max-waves", 0, "github, --split=waves: fail when the run needs more than `N` waves (the wave jobs the workflow has); 0: no limit")
+	fs.StringVar(&f.command, "command", "plan", "gitlab: the tmci `COMMAND` each job runs for its stack, with its flags (e.g. \"apply --yes\")")
+	fs.StringVar(&f.prelude, "prelude", "", "gitlab: copy `FILE` (YAML: default:, variables:, ...) to the top of the pipeline")
+	f.sel = selectionFlags(fs, false)
+	f.changed = a.changedFlags(fs)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	fail := func(format string, args ...any) int {
-		fmt.Fprintf(a.stderr, "tmci matrix: "+format+"\n", args...)
-		return exitFailure
+	if err := a.matrix(fs, f); err != nil {
+		return a.fail("tmci matrix", err)
 	}
+	return exitOK
+}
+
+// check rejects bad flag values before anything is loaded.
+func (f *matrixFlags) check(fs *pflag.FlagSet) error {
 	switch {
 	case fs.NArg() > 0:
-		return fail("unexpected argument %q", fs.Arg(0))
-	case *env == "":
-		return fail("--env is required: name the environment the jobs run for, e.g. --env=pr-123")
-	case *format != "github" && *format != "gitlab":
-		return fail("unknown --format %q: use github or gitlab", *format)
-	case *maxJobs < 1 || *maxJobs > githubMaxJobs:
-		return fail("--max-jobs %d: use 1 to %d (GitHub runs at most %d jobs per matrix)", *maxJobs, githubMaxJobs, githubMaxJobs)
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case f.format != "github" && f.format != "gitlab":
+		return fmt.Errorf("unknown --format %q: use github or gitlab", f.format)
+	case f.split != "components" && f.split != "waves":
+		return fmt.Errorf("unknown --split %q: use components or waves", f.split)
+	case f.split == "waves" && f.format != "github":
+		return errors.New("--split=waves is for --format=github: the GitLab child pipeline already runs in waves (stages) with needs")
+	case f.maxWaves < 0:
+		return fmt.Errorf("--max-waves %d: use 0 (no limit) or more", f.maxWaves)
+	case f.maxJobs < 1 || f.maxJobs > githubMaxJobs:
+		return fmt.Errorf("--max-jobs %d: use 1 to %d (GitHub runs at most %d jobs per matrix)", f.maxJobs, githubMaxJobs, githubMaxJobs)
 	}
-	if err := changed.check(); err != nil {
-		return fail("%v", err)
+	return f.changed.check()
+}
+
+// matrix is tmci matrix after its flags are parsed.
+func (a *app) matrix(fs *pflag.FlagSet, f *matrixFlags) error {
+	if err := f.check(fs); err != nil {
+		return err
 	}
 	var preludeText string
-	if *prelude != "" {
-		data, err := os.ReadFile(*prelude)
+	if f.prelude != "" {
+		data, err := repofile.Read(f.prelude, project.MaxConfigSize)
 		if err != nil {
-			return fail("--prelude: %v", err)
+			return fmt.Errorf("--prelude: %w", err)
 		}
 		preludeText = string(data)
 	}
-	p, stacks, code := a.loadSelected(sel, changed)
-	if code != exitOK {
-		return code
+	p, stacks, err := a.loadSelected(f.sel, f.changed)
+	if err != nil {
+		return err
 	}
-	if _, err := p.TMCI.Match(*env); err != nil && len(p.TMCI.Environments) > 0 {
-		return fail("--env: %v", err)
-	} else if err := project.ValidateEnvName(*env); err != nil {
-		return fail("--env: %v", err)
+	if _, err := targetEnv(p, f.env); err != nil {
+		return err
 	}
-	g, ok := a.runGraph(p, sel, stacks)
-	if !ok {
-		return exitFailure
+	g, err := a.runGraph(p, f.sel, stacks)
+	if err != nil {
+		return err
 	}
-	if *format == "gitlab" {
-		out := ci.GitLabPipeline(g, ci.ChildPipeline{
+	if f.format == "gitlab" {
+		out := matrix.GitLabPipeline(g, matrix.ChildPipeline{
 			Prelude:   preludeText,
-			Script:    fmt.Sprintf("tmci %s --env=%s --stack=\"$TMCI_STACK\"", *command, *env),
-			Artifacts: reportArtifacts(*env),
+			Script:    fmt.Sprintf("tmci %s --env=%s --stack=\"$TMCI_STACK\"", f.command, f.env),
+			Artifacts: reportArtifacts(f.env),
+			Reports: map[string]string{
+				"terraform": filepath.ToSlash(filepath.Join(".tmci", f.env, "gitlab-terraform.json")),
+				"junit":     filepath.ToSlash(filepath.Join(".tmci", f.env, "junit.xml")),
+			},
 		})
 		if len(out) > gitlabMaxChild {
-			return fail("the child pipeline is %.1f MB, over GitLab's 5 MB limit: select fewer stacks (--tags, --changed) or use --format=github groups", float64(len(out))/(1<<20))
+			return fmt.Errorf("the child pipeline is %.1f MB, over GitLab's 5 MB limit: select fewer stacks (--tags, --changed) or use --format=github groups", float64(len(out))/(1<<20))
 		}
-		if _, err := a.stdout.Write(out); err != nil {
-			return fail("%v", err)
-		}
-		return exitOK
+		_, err := a.stdout.Write(out)
+		return err
 	}
-	m := ci.GitHubMatrix(ci.Pack(g.Components(), g.Order, *maxJobs))
+	if f.split == "waves" {
+		waves := matrix.WaveMatrices(g, f.maxJobs)
+		if f.maxWaves > 0 && len(waves) > f.maxWaves {
+			return fmt.Errorf("the selected stacks need %d waves and --max-waves is %d: add wave jobs to the workflow (up to wave-%d) and raise --max-waves", len(waves), f.maxWaves, len(waves))
+		}
+		data, err := json.Marshal(waves)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s\n", data)
+		if out := a.getenv("GITHUB_OUTPUT"); out != "" {
+			return ci.AppendOutputs(out, matrix.WaveOutputs(waves))
+		}
+		return nil
+	}
+	m := matrix.GitHubMatrix(matrix.Pack(g.Components(), g.Order, f.maxJobs))
 	data, err := json.Marshal(m)
 	if err != nil {
-		return fail("%v", err)
+		return err
 	}
 	fmt.Fprintf(a.stdout, "%s\n", data)
 	if out := a.getenv("GITHUB_OUTPUT"); out != "" {
-		if err := ci.AppendOutputs(out, ci.MatrixOutputs(m)); err != nil {
-			return fail("%v", err)
-		}
+		return ci.AppendOutputs(out, matrix.Outputs(m))
 	}
-	return exitOK
+	return nil
 }
 
 // runGraph grows the selected stacks as every command does and returns
 // them as the fan-out sees them: run order, predecessors among the
 // selected stacks, and the wants links that tie stacks to one job.
-func (a *app) runGraph(p *project.Project, sel *selection, stacks []*project.Stack) (ci.RunGraph, bool) {
-	x, stacks, ok := sel.grow(a, p, stacks)
-	if !ok {
-		return ci.RunGraph{}, false
+func (a *app) runGraph(p *project.Project, sel *selection, stacks []*project.Stack) (matrix.RunGraph, error) {
+	x, stacks, err := sel.grow(a, p, stacks)
+	if err != nil {
+		return matrix.RunGraph{}, err
 	}
 	g := a.buildGraph(p, x, stacks)
 	if g == nil {
-		return ci.RunGraph{}, false
+		return matrix.RunGraph{}, errPrinted
 	}
-	rg := ci.RunGraph{Order: g.Order(), Preds: map[string][]string{}, Links: x.WantsPairs()}
+	rg := matrix.RunGraph{Order: g.Order(), Preds: map[string][]string{}, Links: x.WantsPairs()}
 	for _, s := range rg.Order {
 		rg.Preds[s] = g.Predecessors(s)
 	}
-	return rg, true
+	return rg, nil
 }
 
 // reportArtifacts are the paths of an environment's reports and logs in

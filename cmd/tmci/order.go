@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tmci/tmci/dag"
+	"github.com/tmci/tmci/internal/projectpath"
+	"github.com/tmci/tmci/internal/repofile"
 	"github.com/tmci/tmci/project"
 )
 
@@ -23,6 +26,9 @@ type selection struct {
 	withDependents bool
 	runOrder       bool
 	reverse        bool
+	// noWants leaves the wants closure out of grow: list prints what
+	// terramate list prints, which never adds wanted stacks.
+	noWants bool
 }
 
 // selectionFlags adds --tags, --no-tags, --stack, --stacks-from and
@@ -42,27 +48,26 @@ func selectionFlags(fs *pflag.FlagSet, ordered bool) *selection {
 	return s
 }
 
-// load loads the project and picks the selection's starting stacks; it
-// returns ok false after printing why.
-func (s *selection) load(a *app) (p *project.Project, stacks []*project.Stack, ok bool) {
-	if p = a.loadProject(); p == nil {
-		return nil, nil, false
+// load loads the project and picks the selection's starting stacks.
+func (s *selection) load(a *app) (*project.Project, []*project.Stack, error) {
+	p, err := a.loadProject()
+	if err != nil {
+		return nil, nil, err
 	}
-	stacks, ok = s.pick(a, p)
-	return p, stacks, ok
+	stacks, err := s.pick(a, p)
+	return p, stacks, err
 }
 
 // pick returns the stacks the selection starts from that pass the tag
-// filters, in path order. It prints why and returns false on a bad flag.
-func (s *selection) pick(a *app, p *project.Project) ([]*project.Stack, bool) {
+// filters, in path order.
+func (s *selection) pick(a *app, p *project.Project) ([]*project.Stack, error) {
 	filter, err := project.ParseTagFilter(s.tags, s.noTags)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci: %v\n", err)
-		return nil, false
+		return nil, shared(err)
 	}
-	base, ok := s.base(a, p)
-	if !ok {
-		return nil, false
+	base, err := s.base(a, p)
+	if err != nil {
+		return nil, err
 	}
 	var stacks []*project.Stack
 	for _, st := range base {
@@ -70,23 +75,22 @@ func (s *selection) pick(a *app, p *project.Project) ([]*project.Stack, bool) {
 			stacks = append(stacks, st)
 		}
 	}
-	return stacks, true
+	return stacks, nil
 }
 
 // base returns the stacks the selection starts from, in path order: the
 // ones --stack and --stacks-from name, or else every stack at or below
-// the working directory. It prints why and returns false on a bad path.
-func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, bool) {
+// the working directory. Every bad path is an error (joined).
+func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, error) {
 	if len(s.stacks) == 0 && s.stacksFrom == "" {
-		return p.StacksBelow(a.wdPath(p)), true
+		return p.StacksBelow(a.wdPath(p)), nil
 	}
 	picked := map[string]*project.Stack{}
-	ok := true
+	var errs []error
 	pick := func(where, ref string) {
 		st := a.stackAt(p, ref)
 		if st == nil {
-			fmt.Fprintf(a.stderr, "tmci: %s: no stack at %q; run 'tmci list' to see the stacks\n", where, ref)
-			ok = false
+			errs = append(errs, a.noStack(p, where, ref))
 			return
 		}
 		picked[st.Path] = st
@@ -96,43 +100,92 @@ func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, bool) {
 	}
 	if s.stacksFrom != "" {
 		// Like every relative path on the command line, the file is
-		// relative to the working directory, which -C sets.
+		// relative to the working directory, which -C sets. A relative
+		// path is the repository's and must stay in it, symbolic links
+		// resolved; an absolute one is the pipeline's choice.
 		from := s.stacksFrom
+		var err error
 		if !filepath.IsAbs(from) {
 			from = filepath.Join(a.wd, from)
+			if _, inside := p.ProjectPath(from); !inside {
+				err = &fs.PathError{Op: "read", Path: from, Err: repofile.ErrOutside}
+			} else if _, err = repofile.Inside(p.Root, from); errors.Is(err, fs.ErrNotExist) {
+				err = nil // the read says so
+			}
 		}
-		data, err := os.ReadFile(from)
+		var data []byte
+		if err == nil {
+			data, err = repofile.Read(from, project.MaxConfigSize)
+		}
 		if pe, ok := err.(*fs.PathError); ok {
 			pe.Path = s.stacksFrom // name the file as the user did
 		}
 		if err != nil {
-			fmt.Fprintf(a.stderr, "tmci: --stacks-from: %v\n", err)
-			return nil, false
+			errs = append(errs, shared(fmt.Errorf("--stacks-from: %w", err)))
+			return nil, errors.Join(errs...)
 		}
 		// Not a bufio.Scanner: it stops silently at a line over 64 KiB,
 		// which would drop the rest of the list.
+		// A line that names no stack is reported by line number only:
+		// the file may be anything (a secrets file, /proc/self/environ),
+		// and its content must not reach a CI log.
+		bad, firstBad := 0, 0
 		for i, text := range strings.Split(string(data), "\n") {
 			ref, _, _ := strings.Cut(text, "#")
-			if ref = strings.TrimSpace(ref); ref != "" {
-				pick(fmt.Sprintf("%s:%d", s.stacksFrom, i+1), ref)
+			if ref = strings.TrimSpace(ref); ref == "" {
+				continue
+			}
+			if st := a.stackAt(p, ref); st != nil {
+				picked[st.Path] = st
+			} else if bad++; bad == 1 {
+				firstBad = i + 1
 			}
 		}
+		if bad > 0 {
+			more := ""
+			if bad > 1 {
+				more = fmt.Sprintf(" (and %d more lines)", bad-1)
+			}
+			errs = append(errs, shared(fmt.Errorf("%s:%d%s: names no stack; list one stack path per line, as 'tmci list' prints them", s.stacksFrom, firstBad, more)))
+		}
 	}
-	if !ok {
-		return nil, false
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	out := make([]*project.Stack, 0, len(picked))
 	for _, st := range picked {
 		out = append(out, st)
 	}
 	slices.SortFunc(out, func(x, y *project.Stack) int { return strings.Compare(x.Path, y.Path) })
-	return out, true
+	return out, nil
 }
 
-// stackAt returns the stack at ref, a project path ("/a/b") or a path
-// relative to the working directory, or nil.
+// stackRef resolves a --stack value, the one way every command does: a
+// project path ("/a/b") or a path relative to the working directory,
+// with or without a trailing slash. ok is false when it leaves the
+// project.
+func (a *app) stackRef(p *project.Project, ref string) (pp string, ok bool) {
+	if ref != "/" {
+		ref = strings.TrimSuffix(ref, "/")
+	}
+	return projectpath.Join(a.wdPath(p), ref)
+}
+
+// stackAt returns the stack at ref (see stackRef), or nil.
+// noStack is the error of a stack reference (--stack, a --stacks-from
+// line at where) that names no stack, worded the same by every command:
+// a directory of the project without a stack block is said to be one.
+func (a *app) noStack(p *project.Project, where, ref string) error {
+	if pp, ok := a.stackRef(p, ref); ok {
+		if fi, err := os.Stat(p.FSPath(pp)); err == nil && fi.IsDir() {
+			return shared(fmt.Errorf("%s %s: %s is not a stack (no stack {} block); run 'tmci list' to see the stacks", where, ref, pp))
+		}
+	}
+	return shared(fmt.Errorf("%s: no stack at %q; run 'tmci list' to see the stacks", where, ref))
+}
+
 func (a *app) stackAt(p *project.Project, ref string) *project.Stack {
-	pp, ok := project.JoinPath(a.wdPath(p), strings.TrimSuffix(ref, "/"))
+	pp, ok := a.stackRef(p, ref)
 	if !ok {
 		return nil
 	}
@@ -141,28 +194,27 @@ func (a *app) stackAt(p *project.Project, ref string) *project.Stack {
 
 // grow indexes the project's stack references (printing their warnings)
 // and adds to stacks what they imply; it fails on a reference that
-// leaves the root: their wants closure and, with
+// leaves the root: their wants closure (unless noWants) and, with
 // --with-dependents, their dependents. The result is in path order.
-func (s *selection) grow(a *app, p *project.Project, stacks []*project.Stack) (*dag.Index, []*project.Stack, bool) {
+func (s *selection) grow(a *app, p *project.Project, stacks []*project.Stack) (*dag.Index, []*project.Stack, error) {
 	x, diags := dag.NewIndex(dagStacks(p))
 	a.printDiags(p, diags)
 	if diags.HasErrors() {
-		return nil, nil, false
+		return nil, nil, errPrinted
 	}
 	base := make([]string, len(stacks))
 	for i, st := range stacks {
 		base[i] = st.Path
 	}
-	grown, err := x.Select(base, dag.SelectOptions{WithDependents: s.withDependents})
+	grown, err := x.Select(base, dag.SelectOptions{WithDependents: s.withDependents, NoWants: s.noWants})
 	if err != nil {
-		fmt.Fprintf(a.stderr, "tmci: selecting stacks: %v\n", err)
-		return nil, nil, false
+		return nil, nil, shared(fmt.Errorf("selecting stacks: %w", err))
 	}
 	out := make([]*project.Stack, len(grown))
 	for i, path := range grown {
 		out[i] = p.Stack(path)
 	}
-	return x, out, true
+	return x, out, nil
 }
 
 // dagStacks describes the project's stacks for package dag.
@@ -183,22 +235,22 @@ func dagStacks(p *project.Project) []dag.Stack {
 }
 
 // orderedStacks is the selection step of tmci list that follows the
-// filters: it grows the filtered stacks by their wants closure (and
-// dependents), and with --run-order or --reverse puts them in run order.
+// filters: it grows the filtered stacks by their dependents (with
+// --with-dependents; never by wants, as terramate list), and with --run-order or --reverse puts them in run order.
 // waves is nil unless ordered; then waves[i] is the 1-based wave of
-// stacks[i] (teardown waves with --reverse). ok is false after a
-// cycle, which it prints.
-func (a *app) orderedStacks(p *project.Project, sel *selection, stacks []*project.Stack) (out []*project.Stack, waves []int, ok bool) {
-	x, stacks, ok := sel.grow(a, p, stacks)
-	if !ok {
-		return nil, nil, false
+// stacks[i] (teardown waves with --reverse). A cycle is printed and
+// returned as errPrinted.
+func (a *app) orderedStacks(p *project.Project, sel *selection, stacks []*project.Stack) (out []*project.Stack, waves []int, err error) {
+	x, stacks, err := sel.grow(a, p, stacks)
+	if err != nil {
+		return nil, nil, err
 	}
 	if !sel.runOrder && !sel.reverse {
-		return stacks, nil, true
+		return stacks, nil, nil
 	}
 	g := a.buildGraph(p, x, stacks)
 	if g == nil {
-		return nil, nil, false
+		return nil, nil, errPrinted
 	}
 	waveOf := map[string]int{}
 	all := g.Waves()
@@ -220,7 +272,7 @@ func (a *app) orderedStacks(p *project.Project, sel *selection, stacks []*projec
 		out[i] = p.Stack(path)
 		waves[i] = waveOf[path]
 	}
-	return out, waves, true
+	return out, waves, nil
 }
 
 // buildGraph builds the ordering graph of stacks and prints its

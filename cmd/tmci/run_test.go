@@ -5,18 +5,21 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tmci/tmci/ci"
 	"github.com/tmci/tmci/internal/pgtest"
 	"github.com/tmci/tmci/internal/synth"
+	"github.com/tmci/tmci/internal/testenv"
+	"github.com/tmci/tmci/report"
 )
 
 // These tests run tmci init/plan/apply/destroy/run/exec end to end, in
@@ -31,20 +34,31 @@ func runEnv(t *testing.T, bin string, extra map[string]string) map[string]string
 	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The runner passes the process environment to terraform.
-	t.Setenv("TF_CLI_CONFIG_FILE", cfg)
-	t.Setenv("CHECKPOINT_DISABLE", "1")
-	env := map[string]string{"PATH": os.Getenv("PATH"), "TMCI_TF_BIN": bin}
+	env := map[string]string{"PATH": os.Getenv("PATH"), "TMCI_TF_BIN": bin, "TF_CLI_CONFIG_FILE": cfg, "CHECKPOINT_DISABLE": "1"}
 	for k, v := range extra {
 		env[k] = v
 	}
 	return env
 }
 
+// childEnv are the variables of a test's env that the commands tmci
+// starts get too, on top of the process environment, as t.Setenv would
+// give them without ruling out t.Parallel. tmci itself sees the whole env.
+var childEnv = []string{"TF_CLI_CONFIG_FILE", "CHECKPOINT_DISABLE", "WHO"}
+
 // tmciCode runs the CLI in-process and returns its exit code and output.
 func tmciCode(ctx context.Context, env map[string]string, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, &stdout, &stderr, func(k string) string { return env[k] })
+	environ := func() []string {
+		out := os.Environ()
+		for _, k := range childEnv {
+			if v, ok := env[k]; ok {
+				out = append(out, k+"="+v)
+			}
+		}
+		return out
+	}
+	code := run(ctx, args, &stdout, &stderr, func(k string) string { return env[k] }, environ)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -53,32 +67,98 @@ func tmciWant(t *testing.T, want int, env map[string]string, args ...string) str
 	t.Helper()
 	code, stdout, stderr := tmciCode(t.Context(), env, args...)
 	if code != want {
-		t.Fatalf("tmci %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, stdout, stderr)
+		t.Fatalf("tmci %s: exit %d, want %d\n%s%s%s", strings.Join(args, " "), code, want, stdout, stderr, failedLogs(args))
 	}
 	return stdout + stderr
 }
 
-// copyDir copies the regular files below src into dst.
+// failedLogs returns the end of every stack log that holds an error below
+// the work directory of the project args name with -C, so that a failure
+// says why a stack failed, not only that it did.
+func failedLogs(args []string) string {
+	var root string
+	for i, a := range args {
+		if a == "-C" && i+1 < len(args) {
+			root = args[i+1]
+		}
+	}
+	if root == "" {
+		return ""
+	}
+	var b strings.Builder
+	_ = filepath.WalkDir(filepath.Join(root, ".tmci"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".log") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(data, []byte("Error")) {
+			return nil
+		}
+		if len(data) > 3000 {
+			data = data[len(data)-3000:]
+		}
+		fmt.Fprintf(&b, "--- %s (end)\n%s\n", p, data)
+		return nil
+	})
+	return b.String()
+}
+
+// copyDir copies the regular files below src into dst, leaving out what
+// the checkout's git ignores: a developer who followed the README in
+// examples/acme has .tmci/ and .tmci-state/ there, and a test must see the
+// example as committed, not those leftovers. Outside a git checkout (a
+// source archive) every file is copied except tmci's and terraform's
+// work directories.
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		data, err := os.ReadFile(path)
+	for _, rel := range sourceFiles(t, src) {
+		data, err := os.ReadFile(filepath.Join(src, rel))
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		target := filepath.Join(dst, rel)
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
+			t.Fatal(err)
 		}
-		return os.WriteFile(target, data, 0o644)
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sourceFiles lists the files below src that copyDir copies, as paths
+// relative to src.
+func sourceFiles(t *testing.T, src string) []string {
+	t.Helper()
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
+	cmd.Dir = src
+	if out, err := cmd.Output(); err == nil {
+		var files []string
+		for _, rel := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+			// A tracked file deleted in the work tree is still listed.
+			if _, err := os.Lstat(filepath.Join(src, rel)); rel != "" && err == nil {
+				files = append(files, filepath.FromSlash(rel))
+			}
+		}
+		return files
+	}
+	var files []string
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == ".tmci" || d.Name() == ".tmci-state" || d.Name() == ".terraform"):
+			return filepath.SkipDir
+		case d.Type().IsRegular():
+			rel, _ := filepath.Rel(src, path)
+			files = append(files, rel)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return files
 }
 
 // projectFiles lists the files of root outside the work and state
@@ -105,13 +185,13 @@ func projectFiles(t *testing.T, root string) []string {
 	return files
 }
 
-func readReport(t *testing.T, path string) ci.Report {
+func readReport(t *testing.T, path string) report.Report {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep ci.Report
+	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -119,7 +199,7 @@ func readReport(t *testing.T, path string) ci.Report {
 }
 
 // statuses maps each stack of a report to its status.
-func statuses(rep ci.Report) map[string]string {
+func statuses(rep report.Report) map[string]string {
 	out := map[string]string{}
 	for _, s := range rep.Stacks {
 		out[s.Path] = s.Status
@@ -141,6 +221,7 @@ func localState(t *testing.T, root, env, stack string) string {
 // TestRunExamples plans, applies, re-plans and destroys the examples
 // project in two environments with terraform and the local backend.
 func TestRunExamples(t *testing.T) {
+	t.Parallel()
 	bin := findTool(t, tools[0])
 	root := t.TempDir()
 	copyDir(t, "../../examples/acme", root)
@@ -201,9 +282,11 @@ func TestRunExamples(t *testing.T) {
 	if diff := cmp.Diff(runOrder, order); diff != "" {
 		t.Errorf("destroy does not list the stacks in reverse run order (-list --reverse +report):\n%s", diff)
 	}
+	// pr-* is ephemeral in the example: the emptied state files are
+	// removed too.
 	for _, s := range stacks {
-		if st := localState(t, root, "pr-1", s); strings.Contains(st, `"terraform_data"`) {
-			t.Errorf("state of %s in pr-1 still holds resources after destroy", s)
+		if _, err := os.Stat(filepath.Join(root, ".tmci-state", "pr-1", filepath.FromSlash(strings.TrimPrefix(s, "/")), "terraform.tfstate")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("state of %s in pr-1 remains after destroying the ephemeral environment (%v)", s, err)
 		}
 		if st := localState(t, root, "staging", s); !strings.Contains(st, `"terraform_data"`) {
 			t.Errorf("destroying pr-1 emptied the staging state of %s", s)
@@ -225,6 +308,7 @@ func synthProject(t *testing.T, stacks int) string {
 // TestRunGeneratedTofu plans and applies a generated project in two
 // environments with OpenTofu and the local backend.
 func TestRunGeneratedTofu(t *testing.T) {
+	t.Parallel()
 	bin := findTool(t, tools[1])
 	root := synthProject(t, 4)
 	env := runEnv(t, bin, nil)
@@ -254,7 +338,7 @@ func TestRunGeneratedTofu(t *testing.T) {
 // and returns its connection string and a connection to it.
 func newDB(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	conn := pgtest.NewDatabase(t, "tmci_run_", func(msg string) { skipOrFail(t, msg) })
+	conn := pgtest.NewDatabase(t, "tmci_run_")
 	return conn, pgtest.Open(t, conn)
 }
 
@@ -273,6 +357,7 @@ environment "pr-*" {}
 // the pg backend: each (stack, environment) gets its own schema, and the
 // connection string, a secret, reaches no log and no report.
 func TestRunPG(t *testing.T) {
+	t.Parallel()
 	for _, tl := range tools {
 		t.Run(tl.name, func(t *testing.T) { testRunPG(t, findTool(t, tl)) })
 	}
@@ -353,6 +438,7 @@ func testRunPG(t *testing.T, bin string) {
 // naming it, the others finish; exit 1 and the report says so. The
 // project has no tmci.hcl, so it runs without --env and without backend.
 func TestRunFailure(t *testing.T) {
+	t.Parallel()
 	bin := findTool(t, tools[0])
 	root := t.TempDir()
 	files := map[string]string{
@@ -423,6 +509,7 @@ func TestRunFailure(t *testing.T) {
 // TestRunRefusals: usage and configuration errors stop tmci before any
 // stack starts, with exit 1.
 func TestRunRefusals(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	copyDir(t, "../../examples/acme", root)
 	env := map[string]string{"PATH": os.Getenv("PATH"), "TMCI_TF_BIN": "/nonexistent/terraform"}
@@ -463,6 +550,7 @@ func TestRunRefusals(t *testing.T) {
 // tmci exec: each sees its stack, environment, backend file and
 // Terramate's run environment.
 func TestRunCommand(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	copyDir(t, "../../examples/acme", root)
 	runEnvBlock := `
@@ -485,8 +573,7 @@ terramate {
 	if err := os.WriteFile(filepath.Join(root, "network", "vpc", "env.tm"), []byte(strings.ReplaceAll(runEnvBlock, "hello-", "vpc-")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"PATH": os.Getenv("PATH")}
-	t.Setenv("WHO", "tester")
+	env := map[string]string{"PATH": os.Getenv("PATH"), "WHO": "tester"}
 	script := `echo "$TMCI_ENV $TMCI_STACK_PATH $TMCI_STACK_ID $GREETING"; test -f "$TMCI_BACKEND_FILE" && test -d "$(dirname "$TF_DATA_DIR")" && echo "$TF_CLI_ARGS_init" | grep -q -- "-backend-config=" && echo ok`
 	out := tmciWant(t, 0, env, "-C", root, "run", "--env=staging", "--log-mode=stream", "--stack=network/vpc", "--stack=services/api", "--", "sh", "-c", script)
 	for _, want := range []string{
@@ -579,5 +666,39 @@ resource "terraform_data" "slow" {
 	}
 	if locks != 0 {
 		t.Errorf("%d advisory locks left in the state database", locks)
+	}
+}
+
+// TestCopyDirLeavesIgnoredFiles: what a user's runs left in a checkout
+// (git-ignored .tmci/ and .tmci-state/) never reaches a test's copy.
+func TestCopyDirLeavesIgnoredFiles(t *testing.T) {
+	src := t.TempDir()
+	for name, text := range map[string]string{
+		".gitignore":                 ".tmci/\n.tmci-state/\n",
+		"stack/main.tf":              "# tracked\n",
+		"stack/new.tf":               "# untracked, not ignored\n",
+		".tmci/pr-1/report.json":     "{}",
+		".tmci-state/pr-1/a.tfstate": "{}",
+	} {
+		writeFile(t, filepath.Join(src, name), text)
+	}
+	testenv.Git(t, src, "init", "-q")
+	testenv.Git(t, src, "add", ".gitignore", "stack/main.tf")
+	dst := t.TempDir()
+	copyDir(t, src, dst)
+	var got []string
+	err := filepath.WalkDir(dst, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dst, path)
+			got = append(got, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".gitignore", "stack/main.tf", "stack/new.tf"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("copied files (-want +got):\n%s", diff)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tmci/tmci/internal/synth"
+	"github.com/tmci/tmci/internal/testenv"
 )
 
 // scaleStacksEnv sets the size of TestScale's project; bench/scale.sh
@@ -29,16 +30,16 @@ func scaleRepo(t *testing.T, n int) (root string, changed []string) {
 	if err := synth.Write(root, o); err != nil {
 		t.Fatal(err)
 	}
-	gitRun(t, root, "init", "-q", "-b", "main")
-	gitRun(t, root, "add", "-A")
-	gitRun(t, root, "commit", "-q", "-m", "generated")
-	gitRun(t, root, "checkout", "-q", "-b", "change")
+	testenv.Git(t, root, "init", "-q", "-b", "main")
+	testenv.Git(t, root, "add", "-A")
+	testenv.Git(t, root, "commit", "-q", "-m", "generated")
+	testenv.Git(t, root, "checkout", "-q", "-b", "change")
 	for _, i := range []int{0, n / 2, n - 1} {
 		path := o.StackPath(i)
 		appendFile(t, filepath.Join(root, filepath.FromSlash(path), "main.tf"), "# changed\n")
 		changed = append(changed, strings.TrimPrefix(path, "/"))
 	}
-	gitRun(t, root, "commit", "-q", "-am", "change three stacks")
+	testenv.Git(t, root, "commit", "-q", "-am", "change three stacks")
 	return root, changed
 }
 
@@ -47,7 +48,7 @@ func openFiles(t *testing.T) int {
 	t.Helper()
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skipf("no /proc/self/fd to count open files: %v", err)
+		testenv.Missing(t, "no /proc/self/fd to count open files (this test needs Linux): %v", err)
 	}
 	return len(fds)
 }
@@ -125,7 +126,7 @@ func TestScale(t *testing.T) {
 			}
 		}, 0},
 		{[]string{"check", "--env=prod"}, nil, 0}, // every state isolated
-		{[]string{"run", "--env=prod", "--parallel=2", "--log-mode=quiet", "--", "true"}, func(t *testing.T, _, stderr string) {
+		{[]string{"run", "--env=prod", "--yes", "--parallel=2", "--log-mode=quiet", "--", "true"}, func(t *testing.T, _, stderr string) {
 			if want := fmt.Sprintf("%d stacks: %d succeeded", n, n); !strings.Contains(stderr, want) {
 				t.Errorf("run does not say %q:\n%s", want, stderr)
 			}

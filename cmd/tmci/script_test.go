@@ -17,7 +17,7 @@ var updateScripts = flag.Bool("update", false, "rewrite testscript golden files 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"tmci": func() {
-			os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+			os.Exit(runInput(context.Background(), os.Stdin, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, os.Environ))
 		},
 	})
 }
@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 //
 // and the environment has HOME=$WORK, deterministic git identity and dates.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, scriptParams(t, "testdata/script"))
 }
 

@@ -15,6 +15,7 @@ import (
 // way to see them, is checked to reveal them, which proves the grep can
 // find what it looks for.
 func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	secrets := map[string]string{
 		"PG_PASSWORD":  "pw-hunter2-pw",    // inside conn_str, secret by name
 		"SCHEMA_SALT":  "salt-s3cr3t-salt", // marked with sensitive()
@@ -58,7 +59,7 @@ environment "prod" {}
 		t.Helper()
 		var stdout, stderr bytes.Buffer
 		args = append([]string{"-C", root, "--log-level", "debug"}, args...)
-		code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return secrets[k] })
+		code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return secrets[k] }, os.Environ)
 		if code != want {
 			t.Fatalf("tmci %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, stdout.String(), stderr.String())
 		}

@@ -58,7 +58,7 @@ resource "terraform_data" "slow" {
 	env := runEnv(t, bin, nil)
 	var stderr bytes.Buffer
 	cmd := exec.Command(tmciBin, "-C", root, "apply", "--env=pr-1", "--log-mode=quiet", "--grace=1m")
-	cmd.Env = append(os.Environ(), "TMCI_TF_BIN="+env["TMCI_TF_BIN"])
+	cmd.Env = append(os.Environ(), "TMCI_TF_BIN="+env["TMCI_TF_BIN"], "TF_CLI_CONFIG_FILE="+env["TF_CLI_CONFIG_FILE"], "CHECKPOINT_DISABLE=1")
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

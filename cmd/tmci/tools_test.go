@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/tmci/tmci/internal/fixture"
+	"github.com/tmci/tmci/internal/testenv"
 )
 
 // This file proves that the backend files tmci writes are accepted by the
@@ -28,18 +30,6 @@ import (
 type tool struct{ name, version string }
 
 var tools = []tool{{"terraform", "v1.5.7"}, {"tofu", "v1.6.3"}}
-
-// requireAll reports whether CI asked for no test to be skipped.
-func requireAll() bool { return os.Getenv("TMCI_TEST_REQUIRE_ALL") == "1" }
-
-// skipOrFail skips the test with msg, or fails it when CI requires all.
-func skipOrFail(t *testing.T, msg string) {
-	t.Helper()
-	if requireAll() {
-		t.Fatal(msg + " (TMCI_TEST_REQUIRE_ALL=1 forbids skipping)")
-	}
-	t.Skip(msg)
-}
 
 // findTool returns the path of tl at its pinned version: on PATH, or in
 // $HOME/go/bin where `go install` puts it.
@@ -54,12 +44,39 @@ func findTool(t *testing.T, tl tool) string {
 	}
 	for _, c := range candidates {
 		out, err := exec.Command(c, "version").Output()
-		if err == nil && strings.Contains(string(out), " "+tl.version) {
+		if err == nil && reportsVersion(string(out), tl.version, builtAs(c)) {
 			return c
 		}
 	}
-	skipOrFail(t, fmt.Sprintf("%s %s not found on PATH or in ~/go/bin; install it with go install (see .ci/run)", tl.name, tl.version))
+	testenv.Missing(t, "%s", fmt.Sprintf("%s %s not found on PATH or in ~/go/bin; install it with go install (see .ci/run)", tl.name, tl.version))
 	return ""
+}
+
+// reportsVersion reports whether a binary is the pinned version: out, the
+// output of its `version` command ("Terraform v1.5.7", "OpenTofu v1.6.3"),
+// must name exactly version on its first line. A binary built by `go
+// install` of the release's module version prints the prerelease
+// "-dev" suffix (the release build sets it away by linker flag); it is
+// taken only when module, its Go build info's module version, is exactly
+// version. Any other development build or a longer version number
+// (v1.6.30) is another tool.
+func reportsVersion(out, version, module string) bool {
+	first, _, _ := strings.Cut(out, "\n")
+	fields := strings.Fields(first)
+	if len(fields) != 2 {
+		return false
+	}
+	return fields[1] == version || fields[1] == version+"-dev" && module == version
+}
+
+// builtAs returns the module version bin was built from, as its Go build
+// info records it, or "" when it records none.
+func builtAs(bin string) string {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return ""
+	}
+	return info.Main.Version
 }
 
 // toolProject writes a two-stack project whose tmci.hcl declares template
@@ -72,8 +89,15 @@ func toolProject(t *testing.T, typ, template string) string {
 		fmt.Fprintf(&b, "-- stacks/%s/stack.tm --\nstack {}\n", s)
 		fmt.Fprintf(&b, "-- stacks/%s/main.tf --\nterraform {\n  backend %q {}\n}\nresource \"terraform_data\" \"marker\" {\n  input = \"marker-%s\"\n}\n", s, typ, s)
 	}
+	return archiveProject(t, b.String())
+}
+
+// archiveProject writes the files of archive (txtar text) into a new
+// directory with an empty .git, a project root, and returns it.
+func archiveProject(t *testing.T, archive string) string {
+	t.Helper()
 	dir := t.TempDir()
-	if err := fixture.WriteFiles(dir, txtar.Parse([]byte(b.String()))); err != nil {
+	if err := fixture.WriteFiles(dir, txtar.Parse([]byte(archive))); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
@@ -86,7 +110,7 @@ func toolProject(t *testing.T, typ, template string) string {
 func tmci(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] }); code != 0 {
+	if code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] }, os.Environ); code != 0 {
 		t.Fatalf("tmci %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
 	}
 	return stdout.String()
@@ -113,6 +137,7 @@ func initApply(t *testing.T, bin, dir, env, dataDir string) {
 }
 
 func TestToolsLocalBackend(t *testing.T) {
+	t.Parallel()
 	for _, tl := range tools {
 		t.Run(tl.name, func(t *testing.T) {
 			bin := findTool(t, tl)
@@ -144,13 +169,14 @@ func TestToolsLocalBackend(t *testing.T) {
 }
 
 func TestToolsPGBackend(t *testing.T) {
+	t.Parallel()
 	conn := os.Getenv("TMCI_TEST_PG")
 	if conn == "" {
-		skipOrFail(t, "TMCI_TEST_PG is not set: give a PostgreSQL connection string (see .ci/postgres.sh)")
+		testenv.Missing(t, "TMCI_TEST_PG is not set: give a PostgreSQL connection string (see .ci/postgres.sh)")
 	}
 	psql, err := exec.LookPath("psql")
 	if err != nil {
-		skipOrFail(t, "psql not found: install the PostgreSQL client")
+		testenv.Missing(t, "psql not found: install the PostgreSQL client")
 	}
 	query := func(t *testing.T, sql string) string {
 		t.Helper()
@@ -226,6 +252,7 @@ func (s *stateServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestToolsHTTPBackend(t *testing.T) {
+	t.Parallel()
 	for _, tl := range tools {
 		t.Run(tl.name, func(t *testing.T) {
 			bin := findTool(t, tl)
@@ -256,6 +283,34 @@ func TestToolsHTTPBackend(t *testing.T) {
 			}
 			if len(srv.locks) != 0 {
 				t.Errorf("locks left behind: %v", srv.locks)
+			}
+		})
+	}
+}
+
+// TestReportsVersion: the tool finder takes a binary only at exactly its
+// pinned version; a development build or a longer version number that
+// merely starts with it is another tool.
+func TestReportsVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name, out, version, module string
+		want                       bool
+	}{
+		{"terraform release", "Terraform v1.5.7\non linux_amd64\n", "v1.5.7", "", true},
+		{"tofu release", "OpenTofu v1.6.3\non linux_amd64\n", "v1.6.3", "", true},
+		{"go install of the release", "OpenTofu v1.6.3-dev\non linux_amd64\n", "v1.6.3", "v1.6.3", true},
+		{"dev build", "OpenTofu v1.6.3-dev\non linux_amd64\n", "v1.6.3", "(devel)", false},
+		{"dev build without build info", "OpenTofu v1.6.3-dev\non linux_amd64\n", "v1.6.3", "", false},
+		{"dev build of a later commit", "OpenTofu v1.6.3-dev\n", "v1.6.3", "v1.6.4-0.20240101000000-abcdef123456", false},
+		{"other prerelease", "OpenTofu v1.6.3-rc1\n", "v1.6.3", "v1.6.3", false},
+		{"longer version", "OpenTofu v1.6.30\non linux_amd64\n", "v1.6.3", "", false},
+		{"other version", "Terraform v1.5.6\n", "v1.5.7", "", false},
+		{"version on a later line", "Terraform v1.9.0\nYour version is out of date! The latest is v1.5.7\n", "v1.5.7", "", false},
+		{"empty", "", "v1.5.7", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := reportsVersion(tc.out, tc.version, tc.module); got != tc.want {
+				t.Errorf("reportsVersion(%q, %q, %q) = %v, want %v", tc.out, tc.version, tc.module, got, tc.want)
 			}
 		})
 	}

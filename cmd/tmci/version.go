@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/tmci/tmci/project"
 )
 
 func (a *app) cmdVersion(args []string) int {
@@ -12,6 +14,7 @@ func (a *app) cmdVersion(args []string) int {
 		return code
 	}
 	fmt.Fprintf(a.stdout, "tmci %s %s/%s\n", tmciVersion(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(a.stdout, "reads Terramate projects as Terramate %s does\n", project.TerramateVersion)
 	return exitOK
 }
 

@@ -21,3 +21,12 @@ environment "pr-*" {
   account   = "dev"
   ephemeral = true
 }
+
+# Terraform variables for every stack, evaluated per stack and environment
+# and passed as TF_VAR_<name>: each stack names its resources after
+# var.environment, so prod, staging and every preview can be applied side
+# by side. A subtree's tmci.hcl or an environment block may add inputs or
+# override these (nearest wins, the environment's last).
+inputs {
+  environment = environment.name
+}

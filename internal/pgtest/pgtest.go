@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	_ "github.com/lib/pq" // the postgres driver
+	"github.com/tmci/tmci/internal/testenv"
 )
 
 // Env names the variable holding the server's connection string.
@@ -19,13 +20,13 @@ const Env = "TMCI_TEST_PG"
 
 // NewDatabase creates a database named prefix plus a random suffix,
 // dropped when the test ends, and returns its connection string. Without
-// TMCI_TEST_PG it calls missing, which skips the test (or fails it where
-// nothing may be skipped) and must not return.
-func NewDatabase(t testing.TB, prefix string, missing func(msg string)) string {
+// TMCI_TEST_PG the test is skipped, or fails where nothing may be
+// skipped (testenv.Missing).
+func NewDatabase(t testing.TB, prefix string) string {
 	t.Helper()
 	admin := os.Getenv(Env)
 	if admin == "" {
-		missing(Env + " is not set: give it a PostgreSQL connection string to run this test")
+		testenv.Missing(t, "%s is not set: give it a PostgreSQL connection string to run this test", Env)
 	}
 	db := Open(t, admin)
 	b := make([]byte, 6)

@@ -3,9 +3,15 @@ terraform {
   backend "local" {}
 }
 
+# tmci passes it per environment (tmci.hcl, inputs): every resource name
+# carries it, so environments applied side by side never collide.
+variable "environment" {
+  type = string
+}
+
 module "service" {
   source   = "../../modules/service"
-  name     = "svc-api"
+  name     = "${var.environment}-svc-api"
   replicas = 2
 }
 

@@ -3,8 +3,14 @@ terraform {
   backend "local" {}
 }
 
+# tmci passes it per environment (tmci.hcl, inputs): every resource name
+# carries it, so environments applied side by side never collide.
+variable "environment" {
+  type = string
+}
+
 resource "terraform_data" "this" {
-  input = "svc-billing"
+  input = "${var.environment}-svc-billing"
 }
 
 output "id" {

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tmci/tmci/ledger"
+	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/statestore"
+)
+
+// envMarker stands for the environment name while the ledger's backend is
+// resolved for a whole environment block; it is a valid name that no
+// template produces by accident.
+const envMarker = "tmci0marker0"
+
+// environmentJSON is one environment of tmci environments --json.
+type environmentJSON struct {
+	Name      string `json:"name"`
+	Ephemeral bool   `json:"ephemeral"`
+	Protected bool   `json:"protected"`
+	// Stacks counts the stacks the ledger records as applied.
+	Stacks    int        `json:"stacks"`
+	LastApply *time.Time `json:"last_apply,omitempty"`
+}
+
+// cmdEnvironments is tmci environments [--json]: the environments whose
+// ledger exists, found by listing the backend (local and pg), with their
+// last apply, so that a nightly job can tear down stale previews.
+func (a *app) cmdEnvironments(args []string) int {
+	fs := a.flags("environments")
+	bf := a.addBackendFlags(fs)
+	asJSON := fs.Bool("json", false, "print the environments as JSON")
+	names := fs.Bool("names", false, "print only the names, one a line (for scripts)")
+	ephemeral := fs.Bool("ephemeral", false, "only the ephemeral environments")
+	olderThan := fs.Duration("older-than", 0, "only the environments not applied for `DURATION` (168h: a week), or never")
+	if ok, code := a.parse(fs, args); !ok {
+		return code
+	}
+	if *olderThan < 0 {
+		return a.fail("tmci environments", fmt.Errorf("--older-than must not be negative, not %s", *olderThan))
+	}
+	if fs.NArg() > 0 || *bf.env != "" {
+		return a.fail("tmci environments", errors.New("tmci environments takes no arguments and no --env: it lists every environment"))
+	}
+	p, err := a.loadProject()
+	if err != nil {
+		return a.fail("tmci environments", err)
+	}
+	envs, err := a.environments(p, bf)
+	if err != nil {
+		return a.fail("tmci environments", err)
+	}
+	kept := envs[:0]
+	cutoff := time.Now().Add(-*olderThan)
+	for _, e := range envs {
+		if *ephemeral && !e.Ephemeral || *olderThan > 0 && e.LastApply != nil && e.LastApply.After(cutoff) {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	envs = kept
+	switch {
+	case *asJSON:
+		return a.printJSON(envs)
+	case *names:
+		for _, e := range envs {
+			fmt.Fprintln(a.stdout, e.Name)
+		}
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENVIRONMENT\tEPHEMERAL\tSTACKS\tLAST APPLY")
+	for _, e := range envs {
+		last := "-"
+		if e.LastApply != nil {
+			last = e.LastApply.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%t\t%d\t%s\n", e.Name, e.Ephemeral, e.Stacks, last)
+	}
+	if err := tw.Flush(); err != nil {
+		return a.fail("tmci environments", err)
+	}
+	return exitOK
+}
+
+// environments finds, for every environment block, the ledgers its
+// backend holds. A block whose backend cannot be listed is said on
+// stderr and skipped.
+func (a *app) environments(p *project.Project, bf backendFlags) ([]environmentJSON, error) {
+	res := a.resolver(p, bf)
+	if res == nil {
+		return nil, errPrinted
+	}
+	out := []environmentJSON{}
+	for _, decl := range p.TMCI.Environments {
+		sample := decl.Name
+		if decl.Pattern {
+			if strings.Count(decl.Name, "*") != 1 || strings.Contains(decl.Name, "?") {
+				fmt.Fprintf(a.stderr, "tmci environments: %s: only patterns with one * are listed\n", decl.Name)
+				continue
+			}
+			sample = strings.Replace(decl.Name, "*", envMarker, 1)
+		}
+		cfg, diags, err := ledger.Resolve(res, sample)
+		a.printDiags(p, diags)
+		if errors.Is(err, ledger.ErrNoTemplate) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, err
+		}
+		marker := sample
+		if decl.Pattern {
+			marker = envMarker
+		}
+		found, err := statestore.Find(a.ctx, cfg, p.FSPath(ledger.StackPath), marker, a.getenv)
+		if errors.Is(err, statestore.ErrUnsupported) {
+			fmt.Fprintf(a.stderr, "tmci environments: %s: tmci cannot list %s state objects by environment\n", decl.Name, cfg.Type)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", decl.Name, err)
+		}
+		for _, f := range found {
+			name := f.Name
+			if decl.Pattern {
+				name = strings.Replace(decl.Name, "*", f.Name, 1)
+			}
+			if m, err := p.TMCI.Match(name); err != nil || m != decl {
+				continue // another block's environment
+			}
+			entries, err := ledger.FromState(f.Data)
+			if err != nil {
+				return nil, fmt.Errorf("the ledger of %s: %w", name, err)
+			}
+			e := environmentJSON{Name: name, Ephemeral: decl.Ephemeral, Protected: decl.Protected}
+			for _, en := range entries {
+				if en.Verb != ledger.Applied {
+					continue
+				}
+				e.Stacks++
+				if e.LastApply == nil || en.Time.After(*e.LastApply) {
+					t := en.Time
+					e.LastApply = &t
+				}
+			}
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

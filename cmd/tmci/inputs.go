@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
+	"github.com/tmci/tmci/project"
+)
+
+// stackInputs evaluates the tmci.hcl inputs of every stack in env and
+// returns their TF_VAR_ entries by stack path. Sensitive values join the
+// run's secrets (and GitHub's masks) before any terraform output can
+// show one. ok is false after printing the diagnostics.
+func (a *app) stackInputs(p *project.Project, bf backendFlags, env string, stacks []*project.Stack) (map[string][]string, bool) {
+	if !hasInputs(p) {
+		return nil, true
+	}
+	r := a.resolver(p, bf)
+	if r == nil {
+		return nil, false
+	}
+	out := map[string][]string{}
+	var diags hcl.Diagnostics
+	var secrets []string
+	for _, s := range stacks {
+		vars, sec, d := r.StackTFVars(s, env)
+		diags = append(diags, d...)
+		secrets = append(secrets, sec...)
+		if len(vars) > 0 {
+			out[s.Path] = vars
+		}
+	}
+	a.secrets.Add(secrets...)
+	a.maskValues(secrets)
+	a.printDiags(p, diags)
+	return out, !diags.HasErrors()
+}
+
+// hasInputs reports whether any tmci.hcl declares an input.
+func hasInputs(p *project.Project) bool {
+	if len(p.TMCI.Inputs) > 0 {
+		return true
+	}
+	for _, e := range p.TMCI.Environments {
+		if len(e.Inputs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// inputJSON is one input as tmci inputs --json prints it.
+type inputJSON struct {
+	Stack       string          `json:"stack"`
+	Environment string          `json:"environment"`
+	Name        string          `json:"name"`
+	Value       json.RawMessage `json:"value"`
+	Sensitive   bool            `json:"sensitive"`
+	// HCL is the value as HCL, the form TF_VAR_ carries for a variable
+	// terraform parses (a string of a string variable goes unquoted).
+	HCL string `json:"hcl"`
+	// Defined is the file:line of the winning definition.
+	Defined string `json:"defined"`
+}
+
+func (a *app) cmdInputs(args []string) int {
+	fs := a.flags("inputs")
+	// --backend-config changes no input, so inputs does not take it.
+	bf := backendFlags{env: new(string), backendConfig: &[]string{}}
+	fs.Var((*onceString)(bf.env), "env", "target environment `NAME` (e.g. prod, pr-123)")
+	stackFlag := fs.String("stack", "", "the stack `PATH` (/stacks/app, or relative to the working directory); default: the stack in the working directory, or every stack below it")
+	asJSON := fs.Bool("json", false, "print JSON: one object per (stack, input)")
+	if ok, code := a.parse(fs, args); !ok {
+		return code
+	}
+	if err := a.inputsCmd(fs.Args(), bf, *stackFlag, *asJSON); err != nil {
+		return a.fail("tmci inputs", err)
+	}
+	return exitOK
+}
+
+// inputsCmd is tmci inputs after its flags are parsed: every selected
+// stack's inputs in the environment, sensitive ones redacted (the
+// redaction layer masks them too, in whatever form).
+func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON bool) error {
+	switch {
+	case len(args) > 0:
+		return fmt.Errorf("unexpected argument %q", args[0])
+	case *bf.env == "":
+		return errors.New("--env is required: name the environment whose inputs to print, e.g. --env=prod")
+	}
+	p, err := a.loadProject()
+	if err != nil {
+		return err
+	}
+	if len(p.TMCI.Environments) > 0 {
+		if _, err := p.TMCI.Match(*bf.env); err != nil {
+			return err
+		}
+	} else if err := project.ValidateEnvName(*bf.env); err != nil {
+		return err
+	}
+	r := a.resolver(p, bf)
+	if r == nil {
+		return errPrinted
+	}
+	stacks, _, err := a.backendStacks(p, stackFlag)
+	if err != nil {
+		return err
+	}
+	out := []inputJSON{}
+	failed := false
+	for _, s := range stacks {
+		inputs, diags := r.Inputs(p.Scope(s), *bf.env)
+		a.printDiags(p, diags)
+		if diags.HasErrors() {
+			failed = true
+			continue
+		}
+		a.secrets.Add(backend.InputSecrets(inputs)...)
+		for _, in := range inputs {
+			j := inputJSON{Stack: s.Path, Environment: *bf.env, Name: in.Name, Sensitive: in.Sensitive,
+				Defined: fmt.Sprintf("%s:%d", in.Range.Filename, in.Range.Start.Line), HCL: backend.Redacted}
+			j.Value = json.RawMessage(`"` + backend.Redacted + `"`)
+			if !in.Sensitive {
+				j.HCL = backend.EncodeTFVar(in.Val, false)
+				if j.Value, err = (ctyjson.SimpleJSONValue{Value: in.Val}).MarshalJSON(); err != nil {
+					return fmt.Errorf("encoding input %s of stack %s: %w", in.Name, s.Path, err)
+				}
+			}
+			out = append(out, j)
+		}
+	}
+	if failed {
+		return errPrinted
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(a.stdout, "no inputs for the selected stacks in %s\n", *bf.env)
+		return nil
+	}
+	stack := ""
+	for _, j := range out {
+		if j.Stack != stack {
+			stack = j.Stack
+			fmt.Fprintf(a.stdout, "%s\n", printable.String(stack))
+		}
+		fmt.Fprintf(a.stdout, "  %s = %s\n", j.Name, strings.ReplaceAll(printable.String(j.HCL), "\n", "\n    "))
+	}
+	return nil
+}

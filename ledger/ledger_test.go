@@ -1,0 +1,222 @@
+package ledger_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/pgtest"
+	"github.com/tmci/tmci/internal/testenv"
+	"github.com/tmci/tmci/ledger"
+	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/tf"
+)
+
+// newRunner returns a runner of terraform with a hermetic CLI
+// configuration.
+func newRunner(t *testing.T) *tf.Runner {
+	t.Helper()
+	bin, err := exec.LookPath("terraform")
+	if err != nil {
+		testenv.Missing(t, "terraform is not on PATH: install it (see .ci/run) to run this test")
+	}
+	cfg := filepath.Join(t.TempDir(), "cli.tfrc")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &tf.Runner{Bin: bin, Env: append(os.Environ(), "TF_CLI_CONFIG_FILE="+cfg, "CHECKPOINT_DISABLE=1"), LockTimeout: 30 * time.Second, NoColor: true}
+}
+
+// writeProject writes a project of two stacks under root with tmcihcl
+// as its tmci.hcl, and loads it.
+func writeProject(t *testing.T, root, tmcihcl string, backendType string) *backend.Resolver {
+	t.Helper()
+	files := map[string]string{
+		"tmci.hcl":         tmcihcl,
+		"a/stack.tm.hcl":   `stack { id = "a" }`,
+		"a/main.tf":        `terraform { backend "` + backendType + `" {} }`,
+		"b/c/stack.tm.hcl": `stack { id = "tmci-ledger" }`,
+		"b/c/main.tf":      `terraform { backend "` + backendType + `" {} }`,
+		"terramate.tm.hcl": "terramate {\n  config {}\n}\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, diags := project.Load(root, project.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res, diags := backend.NewResolver(p, backend.Options{LookupEnv: func(k string) (string, bool) {
+		v := os.Getenv(k)
+		return v, v != ""
+	}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return res
+}
+
+const (
+	revA = "1111111111111111111111111111111111111111"
+	revB = "2222222222222222222222222222222222222222"
+)
+
+// roundTrip records, reads, forgets and reads again through real
+// terraform, and returns the store.
+func roundTrip(t *testing.T, res *backend.Resolver, env string) {
+	t.Helper()
+	cfg, diags, err := ledger.Resolve(res, env)
+	if err != nil {
+		t.Fatalf("resolve: %v %v", err, diags)
+	}
+	runner := newRunner(t)
+	work := t.TempDir()
+	store := ledger.New(runner, filepath.Join(work, "ledger"), cfg)
+	got, err := store.Read(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("a new environment's ledger holds %v", got)
+	}
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	if _, err := store.Record(t.Context(), ledger.Entries{"/a": {Revision: revA, Time: at, Verb: ledger.Applied}, "/b/c": {Revision: revA, Time: at, Verb: ledger.Applied}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A second run's store, from a fresh work directory, sees it: the
+	// ledger lives in the backend, not in the work directory.
+	later := at.Add(time.Hour)
+	store2 := ledger.New(runner, filepath.Join(t.TempDir(), "ledger"), cfg)
+	if _, err := store2.Record(t.Context(), ledger.Entries{"/a": {Revision: revB, Time: later, Verb: ledger.Applied}}, []string{"/b/c"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = ledger.New(runner, filepath.Join(t.TempDir(), "ledger"), cfg).Read(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ledger.Entries{"/a": {Revision: revB, Time: later, Verb: ledger.Applied}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+}
+
+// TestLocal keeps the ledger next to the environment's state files, at
+// the template's path for the reserved stack path.
+func TestLocal(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	res := writeProject(t, root, `
+backend "local" {
+  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+}
+environment "prod" {}
+`, "local")
+	roundTrip(t, res, "prod")
+	state := filepath.Join(root, ".state", "prod", ".tmci-ledger", "terraform.tfstate")
+	data, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatalf("the ledger is not in the environment's state directory: %v", err)
+	}
+	if !strings.Contains(string(data), revB) {
+		t.Errorf("%s does not hold the recorded revision:\n%s", state, data)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, ".tmci-ledger")); len(entries) != 0 {
+		t.Errorf("the ledger wrote into the project at .tmci-ledger: %v", entries)
+	}
+}
+
+// TestPG keeps the ledger in its own schema of the environment's
+// database.
+func TestPG(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.NewDatabase(t, "tmci_ledger_")
+	db := pgtest.Open(t, conn)
+	root := t.TempDir()
+	res := writeProject(t, root, `
+backend "pg" {
+  conn_str    = "`+conn+`"
+  schema_name = "${environment.name}_${slug(terramate.stack.path.relative)}"
+}
+environment "pr-*" {}
+`, "pg")
+	roundTrip(t, res, "pr-7")
+	var data string
+	if err := db.QueryRow(`SELECT data FROM "pr-7_tmci-ledger".states WHERE name = 'default'`).Scan(&data); err != nil {
+		t.Fatalf("the ledger's schema: %v", err)
+	}
+	if !strings.Contains(data, revB) {
+		t.Errorf("the ledger state does not hold the recorded revision:\n%s", data)
+	}
+}
+
+// TestSharedWithStack refuses a template under which the ledger would
+// overwrite a stack's state.
+func TestSharedWithStack(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	res := writeProject(t, root, `
+backend "local" {
+  path = "/tmp/state/${environment.name}/${terramate.stack.id}.tfstate"
+}
+environment "prod" {}
+`, "local")
+	_, _, err := ledger.Resolve(res, "prod")
+	if err == nil || !strings.Contains(err.Error(), "would share stack /b/c's state object") {
+		t.Fatalf("got %v, want a refusal naming /b/c", err)
+	}
+}
+
+// TestNoTemplate: without a backend template there is no ledger.
+func TestNoTemplate(t *testing.T) {
+	t.Parallel()
+	res := writeProject(t, t.TempDir(), `environment "prod" {}`, "local")
+	if _, _, err := ledger.Resolve(res, "prod"); err != ledger.ErrNoTemplate {
+		t.Fatalf("got %v, want ErrNoTemplate", err)
+	}
+}
+
+// TestManyEntries records more entries than one environment variable can
+// carry (128 KiB on Linux): the ledger of a large monorepo.
+func TestManyEntries(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	res := writeProject(t, root, `
+backend "local" {
+  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+}
+environment "prod" {}
+`, "local")
+	cfg, _, err := ledger.Resolve(res, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := newRunner(t)
+	updates := ledger.Entries{}
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		updates[fmt.Sprintf("/services/area%02d/service-with-a-long-name-%05d", i%40, i)] = ledger.Entry{Revision: revA, Time: at, Verb: ledger.Applied}
+	}
+	if _, err := ledger.New(runner, filepath.Join(t.TempDir(), "ledger"), cfg).Record(t.Context(), updates, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ledger.New(runner, filepath.Join(t.TempDir(), "ledger"), cfg).Read(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(updates, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package scheduler
+
+const noFollow = 0
