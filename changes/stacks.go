@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/tmci/tmci/internal/projectpath"
 	"github.com/tmci/tmci/project"
 )
 
@@ -111,6 +112,26 @@ type Result struct {
 	// Ignored holds stacks that changed but carry an ignore-change trigger,
 	// with the reasons they would have had.
 	Ignored []*Changed
+}
+
+// KeepBelow drops the deleted stacks that were not at or below the
+// project directory dir, and the moves that neither left nor reached it,
+// so that they follow a working directory as the listed stacks do.
+func (r *Result) KeepBelow(dir string) {
+	deleted := r.Deleted[:0]
+	for _, del := range r.Deleted {
+		if projectpath.IsBelow(del.Path, dir) {
+			deleted = append(deleted, del)
+		}
+	}
+	r.Deleted = deleted
+	moved := r.Moved[:0]
+	for _, m := range r.Moved {
+		if projectpath.IsBelow(m.From, dir) || projectpath.IsBelow(m.To, dir) {
+			moved = append(moved, m)
+		}
+	}
+	r.Moved = moved
 }
 
 // Map puts the changed files of d onto the stacks of p. Problems in files

@@ -70,6 +70,41 @@ func (e Entries) Paths() []string {
 	return out
 }
 
+// RevisionGroup is the stacks last applied from one revision.
+type RevisionGroup struct {
+	Revision string
+	Paths    []string
+}
+
+// ByRevision groups the stacks at paths by the revision they were last
+// applied from, in order of that revision's latest entry, the most
+// recent first; a path without an entry counts as applied at the zero
+// time. Destroying deleted stacks group by group, newest first, removes
+// dependents before what they depended on when stacks moved between
+// revisions.
+func (e Entries) ByRevision(paths []string, revision func(path string) string) []RevisionGroup {
+	index := map[string]int{}
+	var groups []RevisionGroup
+	latest := map[string]time.Time{}
+	for _, p := range paths {
+		rev := revision(p)
+		i, ok := index[rev]
+		if !ok {
+			i = len(groups)
+			index[rev] = i
+			groups = append(groups, RevisionGroup{Revision: rev})
+		}
+		groups[i].Paths = append(groups[i].Paths, p)
+		if t := e[p].Time; t.After(latest[rev]) {
+			latest[rev] = t
+		}
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		return latest[groups[i].Revision].After(latest[groups[j].Revision])
+	})
+	return groups
+}
+
 // maxEntriesSize bounds what Read accepts from the state, so a corrupted
 // or hostile ledger cannot exhaust memory.
 const maxEntriesSize = 64 << 20

@@ -220,3 +220,36 @@ environment "prod" {}
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
 }
+
+func TestByRevision(t *testing.T) {
+	at := func(min int) time.Time { return time.Date(2026, 11, 1, 12, min, 0, 0, time.UTC) }
+	old, mid, newer := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	e := ledger.Entries{
+		"/a": {Revision: old, Time: at(1), Verb: ledger.Applied},
+		"/b": {Revision: mid, Time: at(2), Verb: ledger.Applied},
+		"/c": {Revision: old, Time: at(9), Verb: ledger.Applied}, // makes old the newest group
+		"/d": {Revision: newer, Time: at(5), Verb: ledger.Applied},
+	}
+	rev := func(p string) string { return e[p].Revision }
+	got := e.ByRevision([]string{"/a", "/b", "/c", "/d"}, rev)
+	want := []ledger.RevisionGroup{
+		{Revision: old, Paths: []string{"/a", "/c"}},
+		{Revision: newer, Paths: []string{"/d"}},
+		{Revision: mid, Paths: []string{"/b"}},
+	}
+	if !cmp.Equal(got, want) {
+		t.Fatalf("ByRevision:\n got %+v\nwant %+v", got, want)
+	}
+	// A path the caller maps to another revision (a stack deleted by the
+	// change itself) joins that revision's group.
+	got = e.ByRevision([]string{"/a", "/x"}, func(p string) string {
+		if p == "/x" {
+			return mid
+		}
+		return rev(p)
+	})
+	want = []ledger.RevisionGroup{{Revision: old, Paths: []string{"/a"}}, {Revision: mid, Paths: []string{"/x"}}}
+	if !cmp.Equal(got, want) {
+		t.Fatalf("ByRevision with an unrecorded path:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tmci/tmci/changes"
 	"github.com/tmci/tmci/ci"
-	"github.com/tmci/tmci/internal/projectpath"
 	"github.com/tmci/tmci/project"
 )
 
@@ -126,31 +125,8 @@ func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*p
 	if diags.HasErrors() {
 		return nil, errPrinted
 	}
-	// Deleted stacks follow the working directory like the listed ones.
-	wd := a.wdPath(p)
-	kept := res.Deleted[:0]
-	for _, del := range res.Deleted {
-		if projectpath.IsBelow(del.Path, wd) {
-			kept = append(kept, del)
-		}
-	}
-	res.Deleted = kept
-	keptMoves := res.Moved[:0]
-	for _, m := range res.Moved {
-		if projectpath.IsBelow(m.From, wd) || projectpath.IsBelow(m.To, wd) {
-			keptMoves = append(keptMoves, m)
-		}
-	}
-	res.Moved = keptMoves
-	for _, m := range res.Moved {
-		a.log.Warn("stack moved since the base commit, keeping its id: "+moveSummary(a.moveEffects(p, m)), "from", m.From, "to", m.To, "id", m.ID)
-	}
-	for _, del := range res.Deleted {
-		a.log.Warn("stack deleted since the base commit: its state is orphaned in every environment", "stack", del.Path, "id", del.ID)
-	}
-	for _, ig := range res.Ignored {
-		a.log.Info("stack changed but an ignore-change trigger excludes it", "stack", ig.Stack.Path)
-	}
+	res.KeepBelow(a.wdPath(p))
+	a.logChangeNotes(p, res)
 	changed := make(map[string]bool, len(res.Changed))
 	for _, ch := range res.Changed {
 		changed[ch.Stack.Path] = true
@@ -163,6 +139,20 @@ func (a *app) selectChanged(c *changedFlags, p *project.Project, candidates []*p
 	}
 	c.diff, c.result, c.candidates = d, res, candidates
 	return out, nil
+}
+
+// logChangeNotes says what a change did besides changing stacks: moves,
+// deletions and ignore-change triggers.
+func (a *app) logChangeNotes(p *project.Project, res *changes.Result) {
+	for _, m := range res.Moved {
+		a.log.Warn("stack moved since the base commit, keeping its id: "+moveSummary(a.moveEffects(p, m)), "from", m.From, "to", m.To, "id", m.ID)
+	}
+	for _, del := range res.Deleted {
+		a.log.Warn("stack deleted since the base commit: its state is orphaned in every environment", "stack", del.Path, "id", del.ID)
+	}
+	for _, ig := range res.Ignored {
+		a.log.Info("stack changed but an ignore-change trigger excludes it", "stack", ig.Stack.Path)
+	}
 }
 
 // changedJSON is tmci list --changed --json.

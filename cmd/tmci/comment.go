@@ -66,78 +66,27 @@ func (a *app) comment(fs *pflag.FlagSet, f *commentFlags) error {
 	case f.number < 0:
 		return fmt.Errorf("--number %d: use the pull or merge request number", f.number)
 	}
-	path := f.file
-	if path == "" {
-		work := f.workDir
-		if work == "" {
-			root, err := project.FindRoot(a.wd)
-			if err != nil {
-				return err
-			}
-			work = filepath.Join(root, ".tmci")
-		} else if !filepath.IsAbs(work) {
-			work = filepath.Join(a.wd, work)
-		}
-		name := "comment.md"
-		if f.issue {
-			name = "drift.md"
-		}
-		path = filepath.Join(work, f.env, name)
-	} else if !filepath.IsAbs(path) {
-		path = filepath.Join(a.wd, path)
-	}
-	data, err := repofile.Read(path, maxCommentFile)
+	path, err := a.commentPath(f)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s does not exist: run tmci plan/apply/drift --env=%s first", path, f.env)
-		}
 		return err
 	}
-	body := string(data)
-	// The marker names the environment: the comment of pr-7 never
-	// replaces the comment of pr-8, and a file of another environment is
-	// refused rather than posted under the wrong one.
-	kinds := commentKinds
-	if f.issue {
-		kinds = "drift"
+	body, marker, err := readComment(path, f)
+	if err != nil {
+		return err
 	}
-	marker := regexp.MustCompile(`^<!-- tmci (?:` + kinds + `) ` + regexp.QuoteMeta(f.env) + ` -->$`)
-	if !forge.HasMarker(body, marker) {
-		return fmt.Errorf("%s does not start with tmci's marker for %s (<!-- tmci COMMAND %s -->): post only a report tmci wrote for this environment", path, f.env, f.env)
-	}
-
 	cictx, err := ci.Detect(a.getenv)
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
-	var client forge.Client
-	switch cictx.Provider {
-	case ci.GitHub:
-		api := a.getenv("GITHUB_API_URL")
-		if api == "" {
-			api = "https://api.github.com"
-		}
-		client, err = forge.NewGitHub(a.ctx, hc, api, a.getenv("GITHUB_REPOSITORY"), a.getenv("GITHUB_TOKEN"), f.author)
-	case ci.GitLab:
-		client, err = forge.NewGitLab(a.ctx, hc, a.getenv("CI_API_V4_URL"), a.getenv("CI_PROJECT_ID"), a.getenv("TMCI_GITLAB_TOKEN"))
-	default:
-		return errors.New("tmci comment posts to GitHub or GitLab: run it in GitHub Actions or GitLab CI")
-	}
+	client, err := a.forgeClient(cictx, f.author)
 	if err != nil {
 		return err
 	}
 	var res forge.Result
+	kind := "comment"
 	if f.issue {
-		title := f.title
-		if title == "" {
-			title = "Drift in " + f.env
-		}
-		var labels []string
-		if l := strings.TrimSpace(f.label); l != "" {
-			labels = []string{l}
-		}
-		res, err = client.UpsertIssue(a.ctx, marker, body, forge.Issue{Title: title, Labels: labels})
+		kind = "issue"
+		res, err = client.UpsertIssue(a.ctx, marker, body, driftIssue(f))
 	} else {
 		n := f.number
 		if n == 0 {
@@ -152,14 +101,89 @@ func (a *app) comment(fs *pflag.FlagSet, f *commentFlags) error {
 	if res.Created {
 		what = "created"
 	}
-	kind := "comment"
-	if f.issue {
-		kind = "issue"
-	}
 	if res.URL != "" {
 		fmt.Fprintf(a.stdout, "%s %s %s\n", what, kind, res.URL)
 	} else {
 		fmt.Fprintf(a.stdout, "%s %s\n", what, kind)
 	}
 	return nil
+}
+
+// commentPath is the file tmci comment posts: --file, else the
+// environment's comment.md (drift.md with --issue) in the work directory.
+func (a *app) commentPath(f *commentFlags) (string, error) {
+	if f.file != "" {
+		if filepath.IsAbs(f.file) {
+			return f.file, nil
+		}
+		return filepath.Join(a.wd, f.file), nil
+	}
+	work := f.workDir
+	if work == "" {
+		root, err := project.FindRoot(a.wd)
+		if err != nil {
+			return "", err
+		}
+		work = filepath.Join(root, ".tmci")
+	} else if !filepath.IsAbs(work) {
+		work = filepath.Join(a.wd, work)
+	}
+	name := "comment.md"
+	if f.issue {
+		name = "drift.md"
+	}
+	return filepath.Join(work, f.env, name), nil
+}
+
+// readComment reads the Markdown at path and the marker that finds its
+// earlier versions on the forge. The marker names the environment: the
+// comment of pr-7 never replaces the comment of pr-8, and a file of
+// another environment is refused rather than posted under the wrong one.
+func readComment(path string, f *commentFlags) (string, *regexp.Regexp, error) {
+	data, err := repofile.Read(path, maxCommentFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", nil, fmt.Errorf("%s does not exist: run tmci plan/apply/drift --env=%s first", path, f.env)
+		}
+		return "", nil, err
+	}
+	body := string(data)
+	kinds := commentKinds
+	if f.issue {
+		kinds = "drift"
+	}
+	marker := regexp.MustCompile(`^<!-- tmci (?:` + kinds + `) ` + regexp.QuoteMeta(f.env) + ` -->$`)
+	if !forge.HasMarker(body, marker) {
+		return "", nil, fmt.Errorf("%s does not start with tmci's marker for %s (<!-- tmci COMMAND %s -->): post only a report tmci wrote for this environment", path, f.env, f.env)
+	}
+	return body, marker, nil
+}
+
+// forgeClient is the API client of the forge the pipeline runs in.
+func (a *app) forgeClient(cictx *ci.Context, author string) (forge.Client, error) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	switch cictx.Provider {
+	case ci.GitHub:
+		api := a.getenv("GITHUB_API_URL")
+		if api == "" {
+			api = "https://api.github.com"
+		}
+		return forge.NewGitHub(a.ctx, hc, api, a.getenv("GITHUB_REPOSITORY"), a.getenv("GITHUB_TOKEN"), author)
+	case ci.GitLab:
+		return forge.NewGitLab(a.ctx, hc, a.getenv("CI_API_V4_URL"), a.getenv("CI_PROJECT_ID"), a.getenv("TMCI_GITLAB_TOKEN"))
+	}
+	return nil, errors.New("tmci comment posts to GitHub or GitLab: run it in GitHub Actions or GitLab CI")
+}
+
+// driftIssue is the title and labels of the drift issue --issue opens.
+func driftIssue(f *commentFlags) forge.Issue {
+	title := f.title
+	if title == "" {
+		title = "Drift in " + f.env
+	}
+	var labels []string
+	if l := strings.TrimSpace(f.label); l != "" {
+		labels = []string{l}
+	}
+	return forge.Issue{Title: title, Labels: labels}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -77,30 +76,11 @@ func (a *app) destroyDeleted(f *runFlags, fs *pflag.FlagSet) int {
 	if !f.yes {
 		return a.fail(name, errors.New("destroy --deleted deletes the resources of stacks deleted from the code: pass --yes to confirm"))
 	}
-	p, err := a.loadProject()
+	dl, err := a.openDeletedLedger(f)
 	if err != nil {
 		return a.fail(name, err)
 	}
-	env, err := engine.CheckEnvironment(p, *f.backend.env)
-	if err != nil {
-		return a.fail(name, err)
-	}
-	runner := &tf.Runner{Env: a.environ(), LockTimeout: f.lockTimeout, Grace: f.grace, NoColor: true, Logger: a.log}
-	if runner.Bin, err = tf.FindBinary(f.tfBin, a.getenv); err != nil {
-		return a.fail(name, err)
-	}
-	layout := engine.NewLayout(p, a.wd, f.workDir, env)
-	store, err := a.openLedger(p, env, f.backend, runner, layout)
-	if err != nil {
-		return a.fail(name, err)
-	}
-	if store == nil {
-		return a.fail(name, errors.New("--deleted needs the ledger, and the project declares no backend template"))
-	}
-	entries, err := store.Read(a.ctx)
-	if err != nil {
-		return a.fail(name, err)
-	}
+	p, env, runner, layout, store, entries := dl.p, dl.env, dl.runner, dl.layout, dl.store, dl.entries
 	deleted := a.deletedStacks(f.changed, p, entries)
 	if len(deleted) == 0 {
 		fmt.Fprintf(a.stderr, "%s: the ledger of %s records no deleted stack: nothing to destroy\n", name, env.Name)
@@ -112,36 +92,65 @@ func (a *app) destroyDeleted(f *runFlags, fs *pflag.FlagSet) int {
 	}
 	defer revs.Close()
 	// One worktree per revision, the most recently applied first.
-	byRev := map[string][]string{}
-	var order []string
-	for _, d := range deleted {
-		if byRev[d.Revision] == nil {
-			order = append(order, d.Revision)
-		}
-		byRev[d.Revision] = append(byRev[d.Revision], d.Path)
+	paths := make([]string, len(deleted))
+	revision := map[string]string{}
+	for i, d := range deleted {
+		paths[i] = d.Path
+		revision[d.Path] = d.Revision
 	}
-	latest := func(rev string) time.Time {
-		var t time.Time
-		for _, path := range byRev[rev] {
-			if e := entries[path]; e.Time.After(t) {
-				t = e.Time
-			}
-		}
-		return t
-	}
-	sort.SliceStable(order, func(i, j int) bool { return latest(order[i]).After(latest(order[j])) })
+	groups := entries.ByRevision(paths, func(path string) string { return revision[path] })
 	code := exitOK
-	for _, rev := range order {
+	for _, g := range groups {
 		r := &engine.Run{
 			Verb: engine.Destroy, Env: env, Extra: extra, Layout: layout,
 			Parallel: f.parallel, FailFast: f.failFast, LockWait: f.lockTimeout,
 			Version: tmciVersion(), Note: a.stderr, Getenv: a.getenv,
-			Runner: runner, Ledger: store, Revision: rev, Forget: byRev[rev],
+			Runner: runner, Ledger: store, Revision: g.Revision, Forget: g.Paths,
 			Console: a.console(mode, cictx),
 		}
 		code = worseExit(code, a.destroyAt(revs, p, r, f))
 	}
 	return code
+}
+
+// deletedLedger is what destroy --deleted reads before it destroys.
+type deletedLedger struct {
+	p       *project.Project
+	env     engine.Environment
+	runner  *tf.Runner
+	layout  engine.Layout
+	store   *ledger.Store
+	entries ledger.Entries
+}
+
+// openDeletedLedger loads the project and reads the environment's ledger
+// for destroy --deleted.
+func (a *app) openDeletedLedger(f *runFlags) (*deletedLedger, error) {
+	p, err := a.loadProject()
+	if err != nil {
+		return nil, err
+	}
+	env, err := engine.CheckEnvironment(p, *f.backend.env)
+	if err != nil {
+		return nil, err
+	}
+	runner := &tf.Runner{Env: a.environ(), LockTimeout: f.lockTimeout, Grace: f.grace, NoColor: true, Logger: a.log}
+	if runner.Bin, err = tf.FindBinary(f.tfBin, a.getenv); err != nil {
+		return nil, err
+	}
+	layout := engine.NewLayout(p, a.wd, f.workDir, env)
+	store, err := a.openLedger(p, env, f.backend, runner, layout)
+	if err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, errors.New("--deleted needs the ledger, and the project declares no backend template")
+	}
+	entries, err := store.Read(a.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &deletedLedger{p: p, env: env, runner: runner, layout: layout, store: store, entries: entries}, nil
 }
 
 // destroyAt runs r, a destroy of the stacks r.Forget names, in a

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/ledger"
 	"github.com/tmci/tmci/project"
 	"github.com/tmci/tmci/statestore"
@@ -55,15 +56,7 @@ func (a *app) cmdEnvironments(args []string) int {
 	if err != nil {
 		return a.fail("tmci environments", err)
 	}
-	kept := envs[:0]
-	cutoff := time.Now().Add(-*olderThan)
-	for _, e := range envs {
-		if *ephemeral && !e.Ephemeral || *olderThan > 0 && e.LastApply != nil && e.LastApply.After(cutoff) {
-			continue
-		}
-		kept = append(kept, e)
-	}
-	envs = kept
+	envs = filterEnvironments(envs, *ephemeral, *olderThan, time.Now())
 	switch {
 	case *asJSON:
 		return a.printJSON(envs)
@@ -73,6 +66,29 @@ func (a *app) cmdEnvironments(args []string) int {
 		}
 		return exitOK
 	}
+	if err := a.printEnvironments(envs); err != nil {
+		return a.fail("tmci environments", err)
+	}
+	return exitOK
+}
+
+// filterEnvironments keeps the ephemeral environments only when
+// ephemeral is set, and with olderThan > 0 only those not applied since
+// now - olderThan, or never.
+func filterEnvironments(envs []environmentJSON, ephemeral bool, olderThan time.Duration, now time.Time) []environmentJSON {
+	kept := envs[:0]
+	cutoff := now.Add(-olderThan)
+	for _, e := range envs {
+		if ephemeral && !e.Ephemeral || olderThan > 0 && e.LastApply != nil && e.LastApply.After(cutoff) {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept
+}
+
+// printEnvironments prints envs as a table.
+func (a *app) printEnvironments(envs []environmentJSON) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENVIRONMENT\tEPHEMERAL\tSTACKS\tLAST APPLY")
 	for _, e := range envs {
@@ -82,10 +98,7 @@ func (a *app) cmdEnvironments(args []string) int {
 		}
 		fmt.Fprintf(tw, "%s\t%t\t%d\t%s\n", e.Name, e.Ephemeral, e.Stacks, last)
 	}
-	if err := tw.Flush(); err != nil {
-		return a.fail("tmci environments", err)
-	}
-	return exitOK
+	return tw.Flush()
 }
 
 // environments finds, for every environment block, the ledgers its
@@ -98,60 +111,75 @@ func (a *app) environments(p *project.Project, bf backendFlags) ([]environmentJS
 	}
 	out := []environmentJSON{}
 	for _, decl := range p.TMCI.Environments {
-		sample := decl.Name
-		if decl.Pattern {
-			if strings.Count(decl.Name, "*") != 1 || strings.Contains(decl.Name, "?") {
-				fmt.Fprintf(a.stderr, "tmci environments: %s: only patterns with one * are listed\n", decl.Name)
-				continue
-			}
-			sample = strings.Replace(decl.Name, "*", envMarker, 1)
-		}
-		cfg, diags, err := ledger.Resolve(res, sample)
-		a.printDiags(p, diags)
-		if errors.Is(err, ledger.ErrNoTemplate) {
-			return nil, err
-		}
+		found, err := a.blockEnvironments(p, res, decl)
 		if err != nil {
 			return nil, err
 		}
-		marker := sample
-		if decl.Pattern {
-			marker = envMarker
-		}
-		found, err := statestore.Find(a.ctx, cfg, p.FSPath(ledger.StackPath), marker, a.getenv)
-		if errors.Is(err, statestore.ErrUnsupported) {
-			fmt.Fprintf(a.stderr, "tmci environments: %s: tmci cannot list %s state objects by environment\n", decl.Name, cfg.Type)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", decl.Name, err)
-		}
-		for _, f := range found {
-			name := f.Name
-			if decl.Pattern {
-				name = strings.Replace(decl.Name, "*", f.Name, 1)
-			}
-			if m, err := p.TMCI.Match(name); err != nil || m != decl {
-				continue // another block's environment
-			}
-			entries, err := ledger.FromState(f.Data)
-			if err != nil {
-				return nil, fmt.Errorf("the ledger of %s: %w", name, err)
-			}
-			e := environmentJSON{Name: name, Ephemeral: decl.Ephemeral, Protected: decl.Protected}
-			for _, en := range entries {
-				if en.Verb != ledger.Applied {
-					continue
-				}
-				e.Stacks++
-				if e.LastApply == nil || en.Time.After(*e.LastApply) {
-					t := en.Time
-					e.LastApply = &t
-				}
-			}
-			out = append(out, e)
-		}
+		out = append(out, found...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// blockEnvironments finds the ledgers of the environments decl declares:
+// its own for a name, every one its backend holds for a pattern.
+func (a *app) blockEnvironments(p *project.Project, res *backend.Resolver, decl *project.Environment) ([]environmentJSON, error) {
+	sample := decl.Name
+	if decl.Pattern {
+		if strings.Count(decl.Name, "*") != 1 || strings.Contains(decl.Name, "?") {
+			fmt.Fprintf(a.stderr, "tmci environments: %s: only patterns with one * are listed\n", decl.Name)
+			return nil, nil
+		}
+		sample = strings.Replace(decl.Name, "*", envMarker, 1)
+	}
+	cfg, diags, err := ledger.Resolve(res, sample)
+	a.printDiags(p, diags)
+	if err != nil {
+		return nil, err
+	}
+	marker := sample
+	if decl.Pattern {
+		marker = envMarker
+	}
+	found, err := statestore.Find(a.ctx, cfg, p.FSPath(ledger.StackPath), marker, a.getenv)
+	if errors.Is(err, statestore.ErrUnsupported) {
+		fmt.Fprintf(a.stderr, "tmci environments: %s: tmci cannot list %s state objects by environment\n", decl.Name, cfg.Type)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", decl.Name, err)
+	}
+	var out []environmentJSON
+	for _, f := range found {
+		name := f.Name
+		if decl.Pattern {
+			name = strings.Replace(decl.Name, "*", f.Name, 1)
+		}
+		if m, err := p.TMCI.Match(name); err != nil || m != decl {
+			continue // another block's environment
+		}
+		entries, err := ledger.FromState(f.Data)
+		if err != nil {
+			return nil, fmt.Errorf("the ledger of %s: %w", name, err)
+		}
+		out = append(out, summarize(name, decl, entries))
+	}
+	return out, nil
+}
+
+// summarize is the environment name of block decl as its ledger's
+// entries describe it: how many stacks are applied, and when last.
+func summarize(name string, decl *project.Environment, entries ledger.Entries) environmentJSON {
+	e := environmentJSON{Name: name, Ephemeral: decl.Ephemeral, Protected: decl.Protected}
+	for _, en := range entries {
+		if en.Verb != ledger.Applied {
+			continue
+		}
+		e.Stacks++
+		if e.LastApply == nil || en.Time.After(*e.LastApply) {
+			t := en.Time
+			e.LastApply = &t
+		}
+	}
+	return e
 }

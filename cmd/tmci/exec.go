@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/backend"
@@ -114,21 +116,9 @@ func (a *app) cmdExec(args []string) int {
 	fail := func(format string, args ...any) int {
 		return a.fail("tmci exec", fmt.Errorf(format, args...))
 	}
-	argv, err := afterDash(fs)
+	argv, err := execArgv(fs, *lockWait, *grace)
 	if err != nil {
 		return fail("%v", err)
-	}
-	if len(argv) == 0 {
-		return fail("no command to run: tmci exec --env=E -- CMD [ARGS...]")
-	}
-	if err := engine.CheckExtra(engine.Exec, argv); err != nil {
-		return fail("%v", err)
-	}
-	if *lockWait < 0 {
-		return fail("--lock-timeout must not be negative, not %s", *lockWait)
-	}
-	if *grace <= 0 {
-		return fail("--grace must be positive, not %s", *grace)
 	}
 	p, err := a.loadProject()
 	if err != nil {
@@ -162,6 +152,23 @@ func (a *app) cmdExec(args []string) int {
 		return fail("%v", err)
 	}
 	return exitOK
+}
+
+// execArgv checks the flags of tmci exec and returns the command after
+// --.
+func execArgv(fs *pflag.FlagSet, lockWait, grace time.Duration) ([]string, error) {
+	argv, err := afterDash(fs)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(argv) == 0:
+		return nil, errors.New("no command to run: tmci exec --env=E -- CMD [ARGS...]")
+	case lockWait < 0:
+		return nil, fmt.Errorf("--lock-timeout must not be negative, not %s", lockWait)
+	case grace <= 0:
+		return nil, fmt.Errorf("--grace must be positive, not %s", grace)
+	}
+	return argv, engine.CheckExtra(engine.Exec, argv)
 }
 
 // execRun describes a run of the one stack s for tmci exec: its

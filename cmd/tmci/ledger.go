@@ -131,6 +131,56 @@ func (a *app) ledgerChanged(c *changedFlags, p *project.Project, cictx *ci.Conte
 	if c.base != "" || !onDefault {
 		return selected, nil
 	}
+	byBase, err := a.ledgerBases(c, p, entries)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for _, s := range selected {
+		keep[s.Path] = true
+	}
+	ciBase := c.diff.Base.Commit
+	for _, s := range byBase[ciBase] {
+		a.log.Debug("starting from the CI base", "stack", s.Path)
+	}
+	for base, stacks := range byBase {
+		if base == ciBase {
+			continue
+		}
+		changedSince, err := a.changedSince(c, p, cictx, base)
+		if err != nil {
+			return nil, err
+		}
+		a.reselect(keep, stacks, changedSince, base)
+	}
+	var out []*project.Stack
+	for _, s := range c.candidates {
+		if keep[s.Path] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// reselect decides again for stacks whose diff starts at base:
+// changedSince are the stacks changed since then.
+func (a *app) reselect(keep map[string]bool, stacks []*project.Stack, changedSince map[string]bool, base string) {
+	for _, s := range stacks {
+		switch {
+		case changedSince[s.Path] && !keep[s.Path]:
+			a.log.Warn("applying a change an earlier pipeline did not apply", "stack", s.Path, "since", base[:12])
+			keep[s.Path] = true
+		case !changedSince[s.Path] && keep[s.Path]:
+			a.log.Info("already applied at its recorded revision: not selected", "stack", s.Path, "recorded", base[:12])
+			keep[s.Path] = false
+		}
+	}
+}
+
+// ledgerBases groups the candidate stacks by the revision their diff
+// starts from: the ledger's applied revision when it is an ancestor of
+// HEAD, else the CI base.
+func (a *app) ledgerBases(c *changedFlags, p *project.Project, entries ledger.Entries) (map[string][]*project.Stack, error) {
 	revs, err := changes.OpenRevisions(p.Root, a.lookPath("git"))
 	if err != nil {
 		return nil, err
@@ -159,39 +209,7 @@ func (a *app) ledgerChanged(c *changedFlags, p *project.Project, cictx *ci.Conte
 		}
 		byBase[base] = append(byBase[base], s)
 	}
-	keep := map[string]bool{}
-	for _, s := range selected {
-		keep[s.Path] = true
-	}
-	for _, s := range byBase[ciBase] {
-		a.log.Debug("starting from the CI base", "stack", s.Path)
-	}
-	for base, stacks := range byBase {
-		if base == ciBase {
-			continue
-		}
-		changedSince, err := a.changedSince(c, p, cictx, base)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range stacks {
-			switch {
-			case changedSince[s.Path] && !keep[s.Path]:
-				a.log.Warn("applying a change an earlier pipeline did not apply", "stack", s.Path, "since", base[:12])
-				keep[s.Path] = true
-			case !changedSince[s.Path] && keep[s.Path]:
-				a.log.Info("already applied at its recorded revision: not selected", "stack", s.Path, "recorded", base[:12])
-				keep[s.Path] = false
-			}
-		}
-	}
-	var out []*project.Stack
-	for _, s := range c.candidates {
-		if keep[s.Path] {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return byBase, nil
 }
 
 // changedSince returns the stacks changed between base and HEAD.

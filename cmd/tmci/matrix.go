@@ -98,36 +98,11 @@ func (a *app) matrix(fs *pflag.FlagSet, f *matrixFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.format == "gitlab" {
-		out := matrix.GitLabPipeline(g, matrix.ChildPipeline{
-			Prelude:   preludeText,
-			Script:    fmt.Sprintf("tmci %s --env=%s --stack=\"$TMCI_STACK\"", f.command, f.env),
-			Artifacts: reportArtifacts(f.env),
-			Reports: map[string]string{
-				"terraform": filepath.ToSlash(filepath.Join(".tmci", f.env, "gitlab-terraform.json")),
-				"junit":     filepath.ToSlash(filepath.Join(".tmci", f.env, "junit.xml")),
-			},
-		})
-		if len(out) > gitlabMaxChild {
-			return fmt.Errorf("the child pipeline is %.1f MB, over GitLab's 5 MB limit: select fewer stacks (--tags, --changed) or use --format=github groups", float64(len(out))/(1<<20))
-		}
-		_, err := a.stdout.Write(out)
-		return err
-	}
-	if f.split == "waves" {
-		waves := matrix.WaveMatrices(g, f.maxJobs)
-		if f.maxWaves > 0 && len(waves) > f.maxWaves {
-			return fmt.Errorf("the selected stacks need %d waves and --max-waves is %d: add wave jobs to the workflow (up to wave-%d) and raise --max-waves", len(waves), f.maxWaves, len(waves))
-		}
-		data, err := json.Marshal(waves)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "%s\n", data)
-		if out := a.getenv("GITHUB_OUTPUT"); out != "" {
-			return ci.AppendOutputs(out, matrix.WaveOutputs(waves))
-		}
-		return nil
+	switch {
+	case f.format == "gitlab":
+		return a.gitlabMatrix(g, f, preludeText)
+	case f.split == "waves":
+		return a.waveMatrix(g, f)
 	}
 	m := matrix.GitHubMatrix(matrix.Pack(g.Components(), g.Order, f.maxJobs))
 	data, err := json.Marshal(m)
@@ -137,6 +112,42 @@ func (a *app) matrix(fs *pflag.FlagSet, f *matrixFlags) error {
 	fmt.Fprintf(a.stdout, "%s\n", data)
 	if out := a.getenv("GITHUB_OUTPUT"); out != "" {
 		return ci.AppendOutputs(out, matrix.Outputs(m))
+	}
+	return nil
+}
+
+// gitlabMatrix prints the child pipeline of tmci matrix --format=gitlab.
+func (a *app) gitlabMatrix(g matrix.RunGraph, f *matrixFlags, prelude string) error {
+	out := matrix.GitLabPipeline(g, matrix.ChildPipeline{
+		Prelude:   prelude,
+		Script:    fmt.Sprintf("tmci %s --env=%s --stack=\"$TMCI_STACK\"", f.command, f.env),
+		Artifacts: reportArtifacts(f.env),
+		Reports: map[string]string{
+			"terraform": filepath.ToSlash(filepath.Join(".tmci", f.env, "gitlab-terraform.json")),
+			"junit":     filepath.ToSlash(filepath.Join(".tmci", f.env, "junit.xml")),
+		},
+	})
+	if len(out) > gitlabMaxChild {
+		return fmt.Errorf("the child pipeline is %.1f MB, over GitLab's 5 MB limit: select fewer stacks (--tags, --changed) or use --format=github groups", float64(len(out))/(1<<20))
+	}
+	_, err := a.stdout.Write(out)
+	return err
+}
+
+// waveMatrix prints the matrices of tmci matrix --split=waves, one per
+// wave, and writes them to GITHUB_OUTPUT.
+func (a *app) waveMatrix(g matrix.RunGraph, f *matrixFlags) error {
+	waves := matrix.WaveMatrices(g, f.maxJobs)
+	if f.maxWaves > 0 && len(waves) > f.maxWaves {
+		return fmt.Errorf("the selected stacks need %d waves and --max-waves is %d: add wave jobs to the workflow (up to wave-%d) and raise --max-waves", len(waves), f.maxWaves, len(waves))
+	}
+	data, err := json.Marshal(waves)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s\n", data)
+	if out := a.getenv("GITHUB_OUTPUT"); out != "" {
+		return ci.AppendOutputs(out, matrix.WaveOutputs(waves))
 	}
 	return nil
 }

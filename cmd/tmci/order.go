@@ -99,54 +99,13 @@ func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, error) {
 		pick("--stack", ref)
 	}
 	if s.stacksFrom != "" {
-		// Like every relative path on the command line, the file is
-		// relative to the working directory, which -C sets. A relative
-		// path is the repository's and must stay in it, symbolic links
-		// resolved; an absolute one is the pipeline's choice.
-		from := s.stacksFrom
-		var err error
-		if !filepath.IsAbs(from) {
-			from = filepath.Join(a.wd, from)
-			if _, inside := p.ProjectPath(from); !inside {
-				err = &fs.PathError{Op: "read", Path: from, Err: repofile.ErrOutside}
-			} else if _, err = repofile.Inside(p.Root, from); errors.Is(err, fs.ErrNotExist) {
-				err = nil // the read says so
-			}
-		}
-		var data []byte
-		if err == nil {
-			data, err = repofile.Read(from, project.MaxConfigSize)
-		}
-		if pe, ok := err.(*fs.PathError); ok {
-			pe.Path = s.stacksFrom // name the file as the user did
-		}
+		data, err := s.readStacksFrom(a, p)
 		if err != nil {
 			errs = append(errs, shared(fmt.Errorf("--stacks-from: %w", err)))
 			return nil, errors.Join(errs...)
 		}
-		// Not a bufio.Scanner: it stops silently at a line over 64 KiB,
-		// which would drop the rest of the list.
-		// A line that names no stack is reported by line number only:
-		// the file may be anything (a secrets file, /proc/self/environ),
-		// and its content must not reach a CI log.
-		bad, firstBad := 0, 0
-		for i, text := range strings.Split(string(data), "\n") {
-			ref, _, _ := strings.Cut(text, "#")
-			if ref = strings.TrimSpace(ref); ref == "" {
-				continue
-			}
-			if st := a.stackAt(p, ref); st != nil {
-				picked[st.Path] = st
-			} else if bad++; bad == 1 {
-				firstBad = i + 1
-			}
-		}
-		if bad > 0 {
-			more := ""
-			if bad > 1 {
-				more = fmt.Sprintf(" (and %d more lines)", bad-1)
-			}
-			errs = append(errs, shared(fmt.Errorf("%s:%d%s: names no stack; list one stack path per line, as 'tmci list' prints them", s.stacksFrom, firstBad, more)))
+		if err := s.pickStacksFrom(a, p, data, picked); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
@@ -158,6 +117,59 @@ func (s *selection) base(a *app, p *project.Project) ([]*project.Stack, error) {
 	}
 	slices.SortFunc(out, func(x, y *project.Stack) int { return strings.Compare(x.Path, y.Path) })
 	return out, nil
+}
+
+// readStacksFrom reads the --stacks-from file. Like every relative path
+// on the command line, it is relative to the working directory, which -C
+// sets. A relative path is the repository's and must stay in it,
+// symbolic links resolved; an absolute one is the pipeline's choice.
+func (s *selection) readStacksFrom(a *app, p *project.Project) ([]byte, error) {
+	from := s.stacksFrom
+	var err error
+	if !filepath.IsAbs(from) {
+		from = filepath.Join(a.wd, from)
+		if _, inside := p.ProjectPath(from); !inside {
+			err = &fs.PathError{Op: "read", Path: from, Err: repofile.ErrOutside}
+		} else if _, err = repofile.Inside(p.Root, from); errors.Is(err, fs.ErrNotExist) {
+			err = nil // the read says so
+		}
+	}
+	var data []byte
+	if err == nil {
+		data, err = repofile.Read(from, project.MaxConfigSize)
+	}
+	if pe, ok := err.(*fs.PathError); ok {
+		pe.Path = s.stacksFrom // name the file as the user did
+	}
+	return data, err
+}
+
+// pickStacksFrom adds the stacks the lines of data name to picked. Not a
+// bufio.Scanner: it stops silently at a line over 64 KiB, which would
+// drop the rest of the list. A line that names no stack is reported by
+// line number only: the file may be anything (a secrets file,
+// /proc/self/environ), and its content must not reach a CI log.
+func (s *selection) pickStacksFrom(a *app, p *project.Project, data []byte, picked map[string]*project.Stack) error {
+	bad, firstBad := 0, 0
+	for i, text := range strings.Split(string(data), "\n") {
+		ref, _, _ := strings.Cut(text, "#")
+		if ref = strings.TrimSpace(ref); ref == "" {
+			continue
+		}
+		if st := a.stackAt(p, ref); st != nil {
+			picked[st.Path] = st
+		} else if bad++; bad == 1 {
+			firstBad = i + 1
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	more := ""
+	if bad > 1 {
+		more = fmt.Sprintf(" (and %d more lines)", bad-1)
+	}
+	return shared(fmt.Errorf("%s:%d%s: names no stack; list one stack path per line, as 'tmci list' prints them", s.stacksFrom, firstBad, more))
 }
 
 // stackRef resolves a --stack value, the one way every command does: a
