@@ -1,0 +1,217 @@
+package statestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/tmci/tmci/backend"
+)
+
+// The s3 backend's state object is removed with two signed requests, GET
+// and DELETE (plus a HEAD of the lock file), through net/http and the AWS
+// SDK's Signature Version 4 signer alone: the signer is the one part of
+// S3 access that is easy to get subtly wrong, and the SDK's full S3
+// client would add a large dependency tree for three requests.
+
+// emptySHA256 is the SHA-256 of an empty payload, which S3 wants in
+// x-amz-content-sha256 for a request without a body.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// s3Object is the default workspace's state object of an s3 backend, and
+// what it takes to reach it.
+type s3Object struct {
+	url    *url.URL // the object, path-style or virtual-hosted
+	lock   *url.URL // the lock file terraform ≥ 1.10 writes with use_lockfile
+	region string
+	creds  aws.Credentials
+}
+
+// unsupportedS3 wraps ErrUnsupported with the reason this configuration
+// is out of reach.
+func unsupportedS3(reason string) error {
+	return fmt.Errorf("%w (%s)", ErrUnsupported, reason)
+}
+
+// s3Target works out the state object of c the way terraform 1.5 and
+// tofu 1.6 do for the default workspace: the object is key itself
+// (workspace_key_prefix only places other workspaces' objects), in
+// bucket, at the endpoint (endpoint, endpoints.s3, AWS_ENDPOINT_URL_S3
+// or AWS_S3_ENDPOINT; AWS's regional endpoint otherwise), path-style
+// when force_path_style or use_path_style is set. Credentials come from
+// access_key, secret_key and token, or AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; profiles, shared
+// credential files and assumed roles are not followed.
+func s3Target(c *backend.Config, getenv func(string) string) (*s3Object, error) {
+	for _, a := range []string{"profile", "shared_credentials_file", "shared_credentials_files", "role_arn", "assume_role.role_arn", "assume_role_with_web_identity.role_arn"} {
+		if _, ok := c.Attrs[a]; ok {
+			return nil, unsupportedS3("tmci signs with access_key/secret_key or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only, and the backend sets " + a)
+		}
+	}
+	if _, ok := c.Attrs["dynamodb_table"]; ok {
+		// terraform keeps the state's MD5 in the table and, with the
+		// object gone but the digest left, refuses the next state at
+		// this key until the digest is removed; tmci does not speak
+		// DynamoDB.
+		return nil, unsupportedS3("dynamodb_table is set: the lock table keeps a digest of the state that tmci cannot remove, and a new state at this key would not match it")
+	}
+	if attr(c, "sse_customer_key", getenv, "AWS_SSE_CUSTOMER_KEY") != "" {
+		return nil, unsupportedS3("the state is encrypted with a customer key (sse_customer_key)")
+	}
+	bucket := attr(c, "bucket", nil, "")
+	key := attr(c, "key", nil, "")
+	if bucket == "" || key == "" {
+		return nil, errors.New("the s3 backend has no bucket or key")
+	}
+	region := attr(c, "region", getenv, "AWS_REGION")
+	if region == "" && getenv != nil {
+		region = getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		return nil, errors.New("the s3 backend has no region (set region, or AWS_REGION)")
+	}
+	endpoint := attr(c, "endpoint", nil, "")
+	if endpoint == "" {
+		endpoint = attr(c, "endpoints.s3", getenv, "AWS_ENDPOINT_URL_S3")
+	}
+	if endpoint == "" && getenv != nil {
+		endpoint = getenv("AWS_S3_ENDPOINT")
+	}
+	if endpoint == "" {
+		endpoint = "https://s3." + region + ".amazonaws.com"
+	}
+	if !strings.Contains(endpoint, "://") {
+		endpoint = "https://" + endpoint
+	}
+	base, err := url.Parse(endpoint)
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
+		return nil, fmt.Errorf("the s3 endpoint %q is not an http or https URL", endpoint)
+	}
+	pathStyle := isTrue(c, "force_path_style") || isTrue(c, "use_path_style")
+	object := func(k string) *url.URL {
+		u := *base
+		prefix := strings.TrimSuffix(u.Path, "/")
+		if pathStyle {
+			prefix += "/" + bucket
+		} else {
+			u.Host = bucket + "." + u.Host
+		}
+		u.Path = prefix + "/" + k
+		u.RawPath = s3Escape(prefix) + "/" + s3Escape(k)
+		u.RawQuery, u.Fragment = "", ""
+		return &u
+	}
+	creds := aws.Credentials{
+		AccessKeyID:     attr(c, "access_key", getenv, "AWS_ACCESS_KEY_ID"),
+		SecretAccessKey: attr(c, "secret_key", getenv, "AWS_SECRET_ACCESS_KEY"),
+		SessionToken:    attr(c, "token", getenv, "AWS_SESSION_TOKEN"),
+	}
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
+		return nil, unsupportedS3("no credentials: set access_key and secret_key in the backend, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	return &s3Object{url: object(key), lock: object(key + ".tflock"), region: region, creds: creds}, nil
+}
+
+func isTrue(c *backend.Config, name string) bool {
+	v, _ := c.String(name)
+	return v == "true"
+}
+
+// s3Escape encodes a key as Signature Version 4 wants the path: every
+// byte but the unreserved characters and '/' as %XX.
+func s3Escape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if 'A' <= ch && ch <= 'Z' || 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' || strings.IndexByte("-._~/", ch) >= 0 {
+			b.WriteByte(ch)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", ch)
+		}
+	}
+	return b.String()
+}
+
+// do sends one signed request without a body.
+func (o *s3Object) do(ctx context.Context, client *http.Client, method string, u *url.URL) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.URL = u
+	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err := signer.SignHTTP(ctx, o.creds, req, emptySHA256, "s3", o.region, time.Now().UTC()); err != nil {
+		return nil, fmt.Errorf("signing the request: %w", err)
+	}
+	return client.Do(req)
+}
+
+// s3Error is the text of an S3 error response: its status and XML code.
+func s3Error(resp *http.Response) string {
+	var e struct {
+		Code string `xml:"Code"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if xml.NewDecoder(bytes.NewReader(body)).Decode(&e) == nil && e.Code != "" {
+		return resp.Status + " " + e.Code
+	}
+	return resp.Status
+}
+
+// removeS3 reads the state object and deletes it when it holds no
+// resources and no lock file says a run is using it.
+func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string, client *http.Client) (bool, error) {
+	o, err := s3Target(c, getenv)
+	if err != nil {
+		return false, err
+	}
+	where := fmt.Sprintf("s3 object %s", o.url.Redacted())
+	resp, err := o.do(ctx, client, http.MethodGet, o.url)
+	if err != nil {
+		return false, fmt.Errorf("reading the %s: %w", where, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxState))
+	switch {
+	case err != nil:
+		resp.Body.Close()
+		return false, fmt.Errorf("reading the %s: %w", where, err)
+	case resp.StatusCode == http.StatusNotFound:
+		resp.Body.Close()
+		return false, nil
+	case resp.StatusCode != http.StatusOK:
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		return false, fmt.Errorf("reading the %s: %s", where, s3Error(resp))
+	}
+	resp.Body.Close()
+	if ok, err := empty(data); err != nil || !ok {
+		return false, err
+	}
+	resp, err = o.do(ctx, client, http.MethodHead, o.lock)
+	if err != nil {
+		return false, fmt.Errorf("looking for the lock file of the %s: %w", where, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", where, o.lock.Path)
+	}
+	resp, err = o.do(ctx, client, http.MethodDelete, o.url)
+	if err != nil {
+		return false, fmt.Errorf("deleting the %s: %w", where, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return false, fmt.Errorf("deleting the %s: %s", where, s3Error(resp))
+	}
+	return true, nil
+}
