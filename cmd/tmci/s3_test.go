@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tmci/tmci/internal/s3test"
+	"github.com/tmci/tmci/internal/testenv"
+)
+
+// These tests run the examples project (examples/acme) on the s3 backend
+// against a real S3 server (VersityGW), with terraform 1.5.7 and tofu
+// 1.6.3: previews and long-lived environments side by side, each stack's
+// state at its own key, apply, a plan after apply that finds nothing,
+// and the teardown of a preview that leaves no state object behind — with
+// the secret key never in anything tmci prints or writes where it does
+// not have to be.
+
+// s3Bucket is the bucket the examples' states go to.
+const s3Bucket = "tfstate"
+
+// s3Template returns the examples' tmci.hcl with its local backend
+// replaced by an s3 one in the spelling of tl: terraform 1.5.7 knows only
+// endpoint and force_path_style; tofu 1.6.3 takes endpoints { s3 } and
+// use_path_style. The terraform case takes its secret from the template
+// (env.S3_SECRET), the tofu case from AWS_SECRET_ACCESS_KEY.
+func s3Template(t *testing.T, tl tool, srv *s3test.Server) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(examplesDir, "acme", "tmci.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?s)backend "local" \{.*?\n\}\n`)
+	if len(block.FindAll(data, -1)) != 1 {
+		t.Fatal("examples/acme/tmci.hcl holds no single local backend block to replace")
+	}
+	var spelling string
+	if tl.name == "terraform" {
+		spelling = `  endpoint                    = "` + srv.Endpoint + `"
+  force_path_style            = true
+  skip_metadata_api_check     = true
+  access_key                  = "` + srv.AccessKey + `"
+  secret_key                  = env.S3_SECRET
+`
+	} else {
+		spelling = `  use_path_style              = true
+  endpoints {
+    s3 = "` + srv.Endpoint + `"
+  }
+`
+	}
+	s3 := `backend "s3" {
+  bucket                      = "` + s3Bucket + `"
+  key                         = "${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+  workspace_key_prefix        = "workspaces"
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_region_validation      = true
+` + spelling + "}\n"
+	return string(block.ReplaceAll(data, []byte(s3)))
+}
+
+// s3Acme writes examples/acme with the s3 template into a new git
+// repository and returns its root and stack paths (relative).
+func s3Acme(t *testing.T, tl tool, srv *s3test.Server) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	copyDir(t, filepath.Join(examplesDir, "acme"), dir)
+	writeFile(t, filepath.Join(dir, "tmci.hcl"), s3Template(t, tl, srv))
+	var stacks []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "main.tf" {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(data, []byte(`backend "local" {}`)) {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, filepath.Dir(p))
+		stacks = append(stacks, filepath.ToSlash(rel))
+		return os.WriteFile(p, bytes.ReplaceAll(data, []byte(`backend "local" {}`), []byte(`backend "s3" {}`)), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stacks) < 10 {
+		t.Fatalf("examples/acme has %d stacks with a local backend, want the whole example", len(stacks))
+	}
+	writeFile(t, filepath.Join(dir, ".gitignore"), ".tmci/\n")
+	testenv.Git(t, dir, "init", "-q", "-b", "main")
+	testenv.Git(t, dir, "add", "-A")
+	testenv.Git(t, dir, "commit", "-qm", "acme on s3")
+	sort.Strings(stacks)
+	return dir, stacks
+}
+
+// stateKeys returns the keys each environment's stacks must have, plus
+// the environment's ledger.
+func stateKeys(envs, stacks []string) []string {
+	var keys []string
+	for _, e := range envs {
+		for _, s := range append([]string{".tmci-ledger"}, stacks...) {
+			keys = append(keys, e+"/"+s+"/terraform.tfstate")
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func TestS3Examples(t *testing.T) {
+	t.Parallel()
+	for _, tl := range tools {
+		t.Run(tl.name, func(t *testing.T) {
+			t.Parallel()
+			bin := findTool(t, tl)
+			secret := "tmci-S3-secret-" + tl.name + "-4c1e9b7d20"
+			srv := s3test.Start(t, secret)
+			srv.Bucket(t, s3Bucket)
+			root, stacks := s3Acme(t, tl, srv)
+			extra := map[string]string{"S3_SECRET": secret}
+			if tl.name == "tofu" {
+				extra = map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": secret}
+			}
+			env := runEnv(t, bin, extra)
+			var outputs []string
+			tmciRun := func(want int, args ...string) {
+				t.Helper()
+				outputs = append(outputs, tmciWant(t, want, env, append([]string{"-C", root}, args...)...))
+			}
+
+			tmciRun(0, "check")
+			envs := []string{"pr-1", "pr-2", "prod", "staging"}
+			for _, e := range envs {
+				tmciRun(0, "apply", "--env="+e, "--yes", "--log-mode=quiet", "--parallel=4")
+			}
+			if diff := cmp.Diff(stateKeys(envs, stacks), srv.Objects(t, s3Bucket)); diff != "" {
+				t.Fatalf("state objects after apply (-want +got):\n%s", diff)
+			}
+			for _, s := range stacks {
+				var st struct {
+					Resources []json.RawMessage `json:"resources"`
+				}
+				data, err := os.ReadFile(srv.Object(s3Bucket, "pr-2/"+s+"/terraform.tfstate"))
+				if err != nil || json.Unmarshal(data, &st) != nil || len(st.Resources) == 0 {
+					t.Errorf("the pr-2 state of %s holds no resources (%v): %.200s", s, err, data)
+				}
+			}
+
+			// A plan right after apply finds nothing to do: exit 0 with
+			// --detailed-exitcode, and no stack counts a change.
+			for _, e := range []string{"pr-1", "prod"} {
+				tmciRun(0, "plan", "--env="+e, "--detailed-exitcode", "--log-mode=quiet", "--parallel=4")
+				var rep struct {
+					Totals struct {
+						WithChanges int `json:"with_changes"`
+					} `json:"totals"`
+					Stacks []struct {
+						Path   string `json:"path"`
+						Status string `json:"status"`
+						Plan   struct {
+							Changes bool `json:"changes"`
+						} `json:"plan"`
+						Backend struct {
+							Type     string            `json:"type"`
+							Identity map[string]string `json:"identity"`
+						} `json:"backend"`
+					} `json:"stacks"`
+				}
+				readJSON(t, filepath.Join(root, ".tmci", e, "report.json"), &rep)
+				if len(rep.Stacks) != len(stacks) || rep.Totals.WithChanges != 0 {
+					t.Errorf("%s: the plan report has %d stacks (want %d), %d with changes (want 0)", e, len(rep.Stacks), len(stacks), rep.Totals.WithChanges)
+				}
+				for _, s := range rep.Stacks {
+					if s.Status != "succeeded" || s.Plan.Changes {
+						t.Errorf("%s: stack %s after apply: status %s, changes %v", e, s.Path, s.Status, s.Plan.Changes)
+					}
+					// The identity's canonical form names loopback localhost.
+					wantID := map[string]string{"endpoint": strings.Replace(srv.Endpoint, "127.0.0.1", "localhost", 1), "bucket": s3Bucket, "key": e + s.Path + "/terraform.tfstate"}
+					if diff := cmp.Diff(wantID, s.Backend.Identity); s.Backend.Type != "s3" || diff != "" {
+						t.Errorf("%s: stack %s state identity, type %s (-want +got):\n%s", e, s.Path, s.Backend.Type, diff)
+					}
+				}
+			}
+
+			// Tearing down pr-1 removes its state objects and its
+			// ledger's; the other environments keep theirs.
+			tmciRun(0, "destroy", "--env=pr-1", "--yes", "--log-mode=quiet", "--parallel=4")
+			if diff := cmp.Diff(stateKeys(envs[1:], stacks), srv.Objects(t, s3Bucket)); diff != "" {
+				t.Errorf("state objects after destroying pr-1 (-want +got):\n%s", diff)
+			}
+
+			checkSecretKept(t, filepath.Join(root, ".tmci"), secret, outputs)
+		})
+	}
+}
+
+// checkSecretKept fails t when secret is in any output or any file of the
+// work directory other than those terraform needs it in (the backend
+// files, terraform's record of the backend in its data directory, saved
+// plans), and when one of those lies in a directory others can enter, or
+// is one of tmci's own and readable by others.
+func checkSecretKept(t *testing.T, work, secret string, outputs []string) {
+	t.Helper()
+	for i, out := range outputs {
+		if strings.Contains(out, secret) {
+			t.Errorf("the secret key is in the output of tmci command %d", i)
+		}
+	}
+	holders := 0
+	err := filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(data, []byte(secret)) {
+			return nil
+		}
+		holders++
+		rel, _ := filepath.Rel(work, p)
+		name := filepath.Base(p)
+		// terraform records the backend configuration in its data
+		// directory with the mode it likes (0644); the directory keeps
+		// it private. tmci's own files must be 0600 themselves.
+		terraformOwn := name == "terraform.tfstate" && filepath.Base(filepath.Dir(p)) == ".terraform"
+		tmciOwn := name == ".tmci.tfbackend" || name == "ledger.tfbackend" || strings.HasSuffix(name, ".tfplan")
+		if !terraformOwn && !tmciOwn {
+			t.Errorf("the secret key is in %s", rel)
+			return nil
+		}
+		if fi, err := os.Stat(p); tmciOwn && (err != nil || fi.Mode().Perm()&0o077 != 0) {
+			t.Errorf("%s holds the secret key and is not private: %v %v", rel, fi.Mode(), err)
+		}
+		for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
+			if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s holds the secret key in a directory others can enter: %s %v %v", rel, dir, fi.Mode(), err)
+			}
+			if dir == work {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The check must have looked at something: the backend files of
+	// the environments still applied hold the key (or, with the key
+	// from the environment, nothing does).
+	t.Logf("%d files in the work directory hold the secret key, all private", holders)
+}
