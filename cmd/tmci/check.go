@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/engine"
+	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/tf"
 )
 
 func (a *app) cmdCheck(args []string) int {
@@ -44,6 +47,14 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 	if len(p.TMCI.Backends) == 0 {
 		fmt.Fprintln(a.stdout, "tmci check: no tmci.hcl declares a backend; nothing to check")
 		return nil
+	}
+	// The attributes the binary a run would use does not know; without
+	// one (check runs where terraform is not installed) they are not
+	// judged.
+	if bin, err := tf.FindBinary("", a.getenv); err == nil {
+		if err := a.checkTool(p, bin); err != nil {
+			return err
+		}
 	}
 	r := a.resolver(p, bf)
 	if r == nil {
@@ -97,4 +108,27 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// checkTool refuses the backend attributes the binary bin does not know,
+// at their line in tmci.hcl, before terraform meets them in a generated
+// file it would blame instead (backend.CheckTool). It asks the binary its
+// version only when a template sets such an attribute; a binary that
+// does not say is left for terraform to judge.
+func (a *app) checkTool(p *project.Project, bin string) error {
+	if !backend.NeedsTool(p) {
+		return nil
+	}
+	name, v, err := tf.Identify(a.ctx, bin, a.environ())
+	if err != nil {
+		a.log.Debug("backend attributes not checked against the binary", "err", err)
+		return nil
+	}
+	diags := backend.CheckTool(p, backend.Tool{Name: name, Version: v})
+	if !diags.HasErrors() {
+		return nil
+	}
+	a.printDiags(p, diags)
+	n := errorCount(diags)
+	return fmt.Errorf("%d backend %s unknown to %s", n, plural(n, "attribute", "attributes"), filepath.Base(bin))
 }

@@ -263,3 +263,56 @@ func checkSecretKept(t *testing.T, work, secret string, outputs []string) {
 	// from the environment, nothing does).
 	t.Logf("%d files in the work directory hold the secret key, all private", holders)
 }
+
+// TestS3AttributesForBinary checks that a backend attribute the binary
+// does not know is refused at its line in tmci.hcl, by check and before a
+// run starts terraform, instead of by terraform at a line of the
+// generated backend file: terraform 1.5.7 refuses the endpoint spelling
+// of 1.6 (endpoints, use_path_style), tofu 1.6.3 and terraform 1.5.7
+// refuse use_lockfile.
+func TestS3AttributesForBinary(t *testing.T) {
+	t.Parallel()
+	template := `backend "s3" {
+  bucket         = "tfstate"
+  key            = "${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+  region         = "us-east-1"
+  use_path_style = true
+  endpoints {
+    s3 = "http://127.0.0.1:1"
+  }
+  use_lockfile = true
+}`
+	for _, c := range []struct {
+		tl   tool
+		want []string
+	}{
+		{tools[0], []string{
+			"tmci.hcl:5:3: Backend attribute unknown to terraform 1.5.7",
+			"tmci.hcl:6:3: Backend attribute unknown to terraform 1.5.7",
+			"tmci.hcl:9:3: Backend attribute unknown to terraform 1.5.7",
+		}},
+		{tools[1], []string{"tmci.hcl:9:3: Backend attribute unknown to OpenTofu 1.6.3"}},
+	} {
+		t.Run(c.tl.name, func(t *testing.T) {
+			t.Parallel()
+			bin := findTool(t, c.tl)
+			root := toolProject(t, "s3", template)
+			env := runEnv(t, bin, nil)
+			for _, args := range [][]string{{"check"}, {"plan", "--env=prod"}} {
+				code, stdout, stderr := tmciCode(t.Context(), env, append([]string{"-C", root}, args...)...)
+				var got []string
+				for _, line := range strings.Split(stderr, "\n") {
+					if strings.HasPrefix(line, "tmci.hcl:") {
+						got = append(got, line)
+					}
+				}
+				if diff := cmp.Diff(c.want, got); code != 1 || diff != "" {
+					t.Errorf("tmci %s: exit %d, want 1; diagnostics (-want +got):\n%s\n%s%s", args[0], code, diff, stdout, stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(root, ".tmci", "prod", "stacks")); !os.IsNotExist(err) {
+				t.Errorf("plan started work for the stacks (%v)", err)
+			}
+		})
+	}
+}
