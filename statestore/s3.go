@@ -3,6 +3,8 @@ package statestore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -19,14 +21,10 @@ import (
 )
 
 // The s3 backend's state object is removed with two signed requests, GET
-// and DELETE (plus a HEAD of the lock file), through net/http and the AWS
+// and a conditional DELETE (plus a HEAD of the lock file), through net/http and the AWS
 // SDK's Signature Version 4 signer alone: the signer is the one part of
 // S3 access that is easy to get subtly wrong, and the SDK's full S3
 // client would add a large dependency tree for three requests.
-
-// emptySHA256 is the SHA-256 of an empty payload, which S3 wants in
-// x-amz-content-sha256 for a request without a body.
-const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // s3Object is the default workspace's state object of an s3 backend, and
 // what it takes to reach it.
@@ -142,16 +140,25 @@ func s3Escape(s string) string {
 	return b.String()
 }
 
-// do sends one signed request without a body.
-func (o *s3Object) do(ctx context.Context, client *http.Client, method string, u *url.URL) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+// do sends one signed request with the extra headers h and body (nil
+// for none).
+func (o *s3Object) do(ctx context.Context, client *http.Client, method string, u *url.URL, h http.Header, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
+	if body == nil {
+		req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+	}
 	req.URL = u
-	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", hash)
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
-	if err := signer.SignHTTP(ctx, o.creds, req, emptySHA256, "s3", o.region, time.Now().UTC()); err != nil {
+	if err := signer.SignHTTP(ctx, o.creds, req, hash, "s3", o.region, time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("signing the request: %w", err)
 	}
 	return client.Do(req)
@@ -170,48 +177,79 @@ func s3Error(resp *http.Response) string {
 }
 
 // removeS3 reads the state object and deletes it when it holds no
-// resources and no lock file says a run is using it.
+// resources and no lock file says a run is using it. The delete is
+// conditional on the object being the one read (If-Match with its ETag),
+// so a state a concurrent run wrote in between is left alone; a server
+// that ignores the condition leaves the small window between the two
+// requests, as for the other backends.
 func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string, client *http.Client) (bool, error) {
 	o, err := s3Target(c, getenv)
 	if err != nil {
 		return false, err
 	}
-	where := fmt.Sprintf("s3 object %s", o.url.Redacted())
-	resp, err := o.do(ctx, client, http.MethodGet, o.url)
-	if err != nil {
-		return false, fmt.Errorf("reading the %s: %w", where, err)
+	data, etag, err := o.read(ctx, client)
+	if err != nil || data == nil {
+		return false, err
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxState))
-	switch {
-	case err != nil:
-		resp.Body.Close()
-		return false, fmt.Errorf("reading the %s: %w", where, err)
-	case resp.StatusCode == http.StatusNotFound:
-		resp.Body.Close()
-		return false, nil
-	case resp.StatusCode != http.StatusOK:
-		resp.Body = io.NopCloser(bytes.NewReader(data))
-		return false, fmt.Errorf("reading the %s: %s", where, s3Error(resp))
-	}
-	resp.Body.Close()
 	if ok, err := empty(data); err != nil || !ok {
 		return false, err
 	}
-	resp, err = o.do(ctx, client, http.MethodHead, o.lock)
+	resp, err := o.do(ctx, client, http.MethodHead, o.lock, nil, nil)
 	if err != nil {
-		return false, fmt.Errorf("looking for the lock file of the %s: %w", where, err)
+		return false, fmt.Errorf("looking for the lock file of the %s: %w", o.where(), err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
-		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", where, o.lock.Path)
+		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), o.lock.Path)
 	}
-	resp, err = o.do(ctx, client, http.MethodDelete, o.url)
+	return o.deleteIf(ctx, client, etag)
+}
+
+func (o *s3Object) where() string { return "s3 object " + o.url.Redacted() }
+
+// read returns the object's data and ETag, or nil data when there is no
+// object.
+func (o *s3Object) read(ctx context.Context, client *http.Client) ([]byte, string, error) {
+	resp, err := o.do(ctx, client, http.MethodGet, o.url, nil, nil)
 	if err != nil {
-		return false, fmt.Errorf("deleting the %s: %w", where, err)
+		return nil, "", fmt.Errorf("reading the %s: %w", o.where(), err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return false, fmt.Errorf("deleting the %s: %s", where, s3Error(resp))
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, "", nil
+	default:
+		return nil, "", fmt.Errorf("reading the %s: %s", o.where(), s3Error(resp))
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxState))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the %s: %w", o.where(), err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, resp.Header.Get("ETag"), nil
+}
+
+// deleteIf deletes the object if its ETag is still etag (any, when the
+// server gave none). An object changed since it was read stays: false
+// with no error, as for a state that holds resources.
+func (o *s3Object) deleteIf(ctx context.Context, client *http.Client, etag string) (bool, error) {
+	var h http.Header
+	if etag != "" {
+		h = http.Header{"If-Match": {etag}}
+	}
+	resp, err := o.do(ctx, client, http.MethodDelete, o.url, h, nil)
+	if err != nil {
+		return false, fmt.Errorf("deleting the %s: %w", o.where(), err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusPreconditionFailed:
+		return false, nil
+	case resp.StatusCode/100 != 2:
+		return false, fmt.Errorf("deleting the %s: %s", o.where(), s3Error(resp))
 	}
 	return true, nil
 }
