@@ -25,57 +25,49 @@ import (
 // the secret key never in anything tmci prints or writes where it does
 // not have to be.
 
-// s3Bucket is the bucket the examples' states go to.
-const s3Bucket = "tfstate"
+// s3Bucket is the bucket examples/s3/backend.hcl names.
+const s3Bucket = "acme-tfstate"
 
-// s3Template returns the examples' tmci.hcl with its local backend
-// replaced by an s3 one in the spelling of tl: terraform 1.5.7 knows only
-// endpoint and force_path_style; tofu 1.6.3 takes endpoints { s3 } and
-// use_path_style. The terraform case takes its secret from the template
-// (env.S3_SECRET), the tofu case from AWS_SECRET_ACCESS_KEY.
-func s3Template(t *testing.T, tl tool, srv *s3test.Server) string {
+// s3Template returns examples/acme's tmci.hcl with its backend block
+// replaced by examples/s3/backend.hcl, in the spelling of tl: terraform
+// 1.5.7 knows only endpoint and force_path_style, as the example is
+// written; the tofu case rewrites them to endpoints { s3 } and
+// use_path_style, which OpenTofu 1.6.3 also takes.
+func s3Template(t *testing.T, tl tool) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(examplesDir, "acme", "tmci.hcl"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(examplesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
 	}
+	acme, s3 := read("acme/tmci.hcl"), read("s3/backend.hcl")
 	block := regexp.MustCompile(`(?s)backend "local" \{.*?\n\}\n`)
-	if len(block.FindAll(data, -1)) != 1 {
+	if len(block.FindAllString(acme, -1)) != 1 {
 		t.Fatal("examples/acme/tmci.hcl holds no single local backend block to replace")
 	}
-	var spelling string
-	if tl.name == "terraform" {
-		spelling = `  endpoint                    = "` + srv.Endpoint + `"
-  force_path_style            = true
-  skip_metadata_api_check     = true
-  access_key                  = "` + srv.AccessKey + `"
-  secret_key                  = env.S3_SECRET
-`
-	} else {
-		spelling = `  use_path_style              = true
-  endpoints {
-    s3 = "` + srv.Endpoint + `"
-  }
-`
+	if tl.name != "terraform" {
+		for old, spelling := range map[string]string{
+			"  endpoint                    = env.S3_ENDPOINT\n": "  endpoints {\n    s3 = env.S3_ENDPOINT\n  }\n",
+			"  force_path_style            = true\n":            "  use_path_style              = true\n",
+		} {
+			if !strings.Contains(s3, old) {
+				t.Fatalf("examples/s3/backend.hcl has no line %q to respell", old)
+			}
+			s3 = strings.Replace(s3, old, spelling, 1)
+		}
 	}
-	s3 := `backend "s3" {
-  bucket                      = "` + s3Bucket + `"
-  key                         = "${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
-  workspace_key_prefix        = "workspaces"
-  region                      = "us-east-1"
-  skip_credentials_validation = true
-  skip_region_validation      = true
-` + spelling + "}\n"
-	return string(block.ReplaceAll(data, []byte(s3)))
+	return block.ReplaceAllLiteralString(acme, s3)
 }
 
 // s3Acme writes examples/acme with the s3 template into a new git
 // repository and returns its root and stack paths (relative).
-func s3Acme(t *testing.T, tl tool, srv *s3test.Server) (string, []string) {
+func s3Acme(t *testing.T, tl tool) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	copyDir(t, filepath.Join(examplesDir, "acme"), dir)
-	writeFile(t, filepath.Join(dir, "tmci.hcl"), s3Template(t, tl, srv))
+	writeFile(t, filepath.Join(dir, "tmci.hcl"), s3Template(t, tl))
 	var stacks []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "main.tf" {
@@ -128,10 +120,12 @@ func TestS3Examples(t *testing.T) {
 			secret := "tmci-S3-secret-" + tl.name + "-4c1e9b7d20"
 			srv := s3test.Start(t, secret)
 			srv.Bucket(t, s3Bucket)
-			root, stacks := s3Acme(t, tl, srv)
-			extra := map[string]string{"S3_SECRET": secret}
+			root, stacks := s3Acme(t, tl)
+			// The terraform case gives the keys to the template, the tofu
+			// case to terraform's own variables.
+			extra := map[string]string{"S3_ENDPOINT": srv.Endpoint, "S3_ACCESS_KEY": srv.AccessKey, "S3_SECRET_KEY": secret}
 			if tl.name == "tofu" {
-				extra = map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": secret}
+				extra = map[string]string{"S3_ENDPOINT": srv.Endpoint, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": secret}
 			}
 			env := runEnv(t, bin, extra)
 			var outputs []string
@@ -314,5 +308,30 @@ func TestS3AttributesForBinary(t *testing.T) {
 				t.Errorf("plan started work for the stacks (%v)", err)
 			}
 		})
+	}
+}
+
+// TestS3EnvSecretMasked checks that credentials the s3 backend takes from
+// the environment, which terraform reads itself, are masked like those of
+// the template: a command that prints them shows *** on stdout and
+// in its log.
+func TestS3EnvSecretMasked(t *testing.T) {
+	t.Parallel()
+	const secret = "tmci-env-secret-8e51c0aa7d"
+	root := toolProject(t, "s3", `backend "s3" {
+  bucket = "acme-tfstate"
+  key    = "${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+  region = "us-east-1"
+}`)
+	env := map[string]string{"PATH": os.Getenv("PATH"), "AWS_SECRET_ACCESS_KEY": secret}
+	out := tmciWant(t, 0, env, "-C", root, "run", "--env=prod", "--log-mode=stream", "--", "sh", "-c", `echo "key=$AWS_SECRET_ACCESS_KEY"`)
+	if strings.Contains(out, secret) || strings.Count(out, "key=***") != 2 {
+		t.Errorf("want key=*** for both stacks and no secret:\n%s", out)
+	}
+	for _, s := range []string{"app", "db"} {
+		log, err := os.ReadFile(filepath.Join(root, ".tmci", "prod", "logs", "stacks", s+".log"))
+		if err != nil || bytes.Contains(log, []byte(secret)) || !bytes.Contains(log, []byte("key=***")) {
+			t.Errorf("log of %s: %v\n%s", s, err, log)
+		}
 	}
 }
