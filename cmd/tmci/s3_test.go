@@ -29,10 +29,11 @@ import (
 const s3Bucket = "acme-tfstate"
 
 // s3Template returns examples/acme's tmci.hcl with its backend block
-// replaced by examples/s3/backend.hcl, in the spelling of tl: terraform
-// 1.5.7 knows only endpoint and force_path_style, as the example is
-// written; the tofu case rewrites them to endpoints { s3 } and
-// use_path_style, which OpenTofu 1.6.3 also takes.
+// replaced by examples/s3/backend.hcl, plus a workspace_key_prefix, in
+// the spelling of tl: terraform 1.5.7 knows only endpoint and
+// force_path_style, as the example is written; the tofu case rewrites
+// them to endpoints { s3 } and use_path_style, which OpenTofu 1.6.3 also
+// takes.
 func s3Template(t *testing.T, tl tool) string {
 	t.Helper()
 	read := func(name string) string {
@@ -47,16 +48,19 @@ func s3Template(t *testing.T, tl tool) string {
 	if len(block.FindAllString(acme, -1)) != 1 {
 		t.Fatal("examples/acme/tmci.hcl holds no single local backend block to replace")
 	}
+	// A workspace_key_prefix that carries the environment changes nothing
+	// in the default workspace tmci runs: the objects stay at key, which
+	// the test asserts.
+	respell := map[string]string{"  region = \"us-east-1\"\n": "  region = \"us-east-1\"\n  workspace_key_prefix = \"workspaces/${environment.name}\"\n"}
 	if tl.name != "terraform" {
-		for old, spelling := range map[string]string{
-			"  endpoint                    = env.S3_ENDPOINT\n": "  endpoints {\n    s3 = env.S3_ENDPOINT\n  }\n",
-			"  force_path_style            = true\n":            "  use_path_style              = true\n",
-		} {
-			if !strings.Contains(s3, old) {
-				t.Fatalf("examples/s3/backend.hcl has no line %q to respell", old)
-			}
-			s3 = strings.Replace(s3, old, spelling, 1)
+		respell["  endpoint                    = env.S3_ENDPOINT\n"] = "  endpoints {\n    s3 = env.S3_ENDPOINT\n  }\n"
+		respell["  force_path_style            = true\n"] = "  use_path_style              = true\n"
+	}
+	for old, spelling := range respell {
+		if !strings.Contains(s3, old) {
+			t.Fatalf("examples/s3/backend.hcl has no line %q to respell", old)
 		}
+		s3 = strings.Replace(s3, old, spelling, 1)
 	}
 	return block.ReplaceAllLiteralString(acme, s3)
 }
