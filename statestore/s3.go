@@ -31,8 +31,29 @@ import (
 type s3Object struct {
 	url    *url.URL // the object, path-style or virtual-hosted
 	lock   *url.URL // the lock file terraform ≥ 1.10 writes with use_lockfile
+	key    string
 	region string
 	creds  aws.Credentials
+
+	base      *url.URL // the endpoint
+	bucket    string
+	pathStyle bool
+}
+
+// objectURL returns the URL of key in the bucket, or of the bucket for
+// key "" (its listing).
+func (o *s3Object) objectURL(key string) *url.URL {
+	u := *o.base
+	prefix := strings.TrimSuffix(u.Path, "/")
+	if o.pathStyle {
+		prefix += "/" + o.bucket
+	} else {
+		u.Host = o.bucket + "." + u.Host
+	}
+	u.Path = prefix + "/" + key
+	u.RawPath = s3Escape(prefix) + "/" + s3Escape(key)
+	u.RawQuery, u.Fragment = "", ""
+	return &u
 }
 
 // unsupportedS3 wraps ErrUnsupported with the reason this configuration
@@ -55,13 +76,6 @@ func s3Target(c *backend.Config, getenv func(string) string) (*s3Object, error) 
 		if _, ok := c.Attrs[a]; ok {
 			return nil, unsupportedS3("tmci signs with access_key/secret_key or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only, and the backend sets " + a)
 		}
-	}
-	if _, ok := c.Attrs["dynamodb_table"]; ok {
-		// terraform keeps the state's MD5 in the table and, with the
-		// object gone but the digest left, refuses the next state at
-		// this key until the digest is removed; tmci does not speak
-		// DynamoDB.
-		return nil, unsupportedS3("dynamodb_table is set: the lock table keeps a digest of the state that tmci cannot remove, and a new state at this key would not match it")
 	}
 	if attr(c, "sse_customer_key", getenv, "AWS_SSE_CUSTOMER_KEY") != "" {
 		return nil, unsupportedS3("the state is encrypted with a customer key (sse_customer_key)")
@@ -95,20 +109,6 @@ func s3Target(c *backend.Config, getenv func(string) string) (*s3Object, error) 
 	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
 		return nil, fmt.Errorf("the s3 endpoint %q is not an http or https URL", endpoint)
 	}
-	pathStyle := isTrue(c, "force_path_style") || isTrue(c, "use_path_style")
-	object := func(k string) *url.URL {
-		u := *base
-		prefix := strings.TrimSuffix(u.Path, "/")
-		if pathStyle {
-			prefix += "/" + bucket
-		} else {
-			u.Host = bucket + "." + u.Host
-		}
-		u.Path = prefix + "/" + k
-		u.RawPath = s3Escape(prefix) + "/" + s3Escape(k)
-		u.RawQuery, u.Fragment = "", ""
-		return &u
-	}
 	creds := aws.Credentials{
 		AccessKeyID:     attr(c, "access_key", getenv, "AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: attr(c, "secret_key", getenv, "AWS_SECRET_ACCESS_KEY"),
@@ -117,7 +117,10 @@ func s3Target(c *backend.Config, getenv func(string) string) (*s3Object, error) 
 	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
 		return nil, unsupportedS3("no credentials: set access_key and secret_key in the backend, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 	}
-	return &s3Object{url: object(key), lock: object(key + ".tflock"), region: region, creds: creds}, nil
+	o := &s3Object{key: key, region: region, creds: creds, base: base, bucket: bucket,
+		pathStyle: isTrue(c, "force_path_style") || isTrue(c, "use_path_style")}
+	o.url, o.lock = o.objectURL(key), o.objectURL(key+".tflock")
+	return o, nil
 }
 
 func isTrue(c *backend.Config, name string) bool {
@@ -183,11 +186,18 @@ func s3Error(resp *http.Response) string {
 // that ignores the condition leaves the small window between the two
 // requests, as for the other backends.
 func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string, client *http.Client) (bool, error) {
+	if _, ok := c.Attrs["dynamodb_table"]; ok {
+		// terraform keeps the state's MD5 in the table and, with the
+		// object gone but the digest left, refuses the next state at
+		// this key until the digest is removed; tmci does not speak
+		// DynamoDB.
+		return false, unsupportedS3("dynamodb_table is set: the lock table keeps a digest of the state that tmci cannot remove, and a new state at this key would not match it")
+	}
 	o, err := s3Target(c, getenv)
 	if err != nil {
 		return false, err
 	}
-	data, etag, err := o.read(ctx, client)
+	data, etag, err := o.read(ctx, client, o.url)
 	if err != nil || data == nil {
 		return false, err
 	}
@@ -207,12 +217,12 @@ func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string
 
 func (o *s3Object) where() string { return "s3 object " + o.url.Redacted() }
 
-// read returns the object's data and ETag, or nil data when there is no
-// object.
-func (o *s3Object) read(ctx context.Context, client *http.Client) ([]byte, string, error) {
-	resp, err := o.do(ctx, client, http.MethodGet, o.url, nil, nil)
+// read returns the data and ETag of the object at u, or nil data when
+// there is no object.
+func (o *s3Object) read(ctx context.Context, client *http.Client, u *url.URL) ([]byte, string, error) {
+	resp, err := o.do(ctx, client, http.MethodGet, u, nil, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the %s: %w", o.where(), err)
+		return nil, "", fmt.Errorf("reading the %s: %w", "s3 object "+u.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -220,11 +230,11 @@ func (o *s3Object) read(ctx context.Context, client *http.Client) ([]byte, strin
 	case http.StatusNotFound:
 		return nil, "", nil
 	default:
-		return nil, "", fmt.Errorf("reading the %s: %s", o.where(), s3Error(resp))
+		return nil, "", fmt.Errorf("reading the %s: %s", "s3 object "+u.Redacted(), s3Error(resp))
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxState))
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the %s: %w", o.where(), err)
+		return nil, "", fmt.Errorf("reading the %s: %w", "s3 object "+u.Redacted(), err)
 	}
 	if data == nil {
 		data = []byte{}
@@ -252,4 +262,75 @@ func (o *s3Object) deleteIf(ctx context.Context, client *http.Client, etag strin
 		return false, fmt.Errorf("deleting the %s: %s", o.where(), s3Error(resp))
 	}
 	return true, nil
+}
+
+// maxListPages bounds a listing: 1,000 keys a page.
+const maxListPages = 1000
+
+// findS3 lists the objects whose key is c's key with the marker replaced
+// by one same name, below the key's part before the first marker
+// (ListObjectsV2), and reads each. A bucket or endpoint that holds the
+// marker cannot be listed.
+func findS3(ctx context.Context, c *backend.Config, marker string, getenv func(string) string, client *http.Client) ([]Found, error) {
+	o, err := s3Target(c, getenv)
+	if err != nil {
+		return nil, err
+	}
+	i := strings.Index(o.key, marker)
+	if i < 0 || strings.Contains(o.bucket, marker) || strings.Contains(o.base.String(), marker) {
+		return nil, ErrUnsupported
+	}
+	re := pattern(o.key, marker)
+	var out []Found
+	token := ""
+	for range maxListPages {
+		q := url.Values{"list-type": {"2"}, "prefix": {o.key[:i]}}
+		if token != "" {
+			q.Set("continuation-token", token)
+		}
+		u := o.objectURL("")
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+		var page struct {
+			Keys      []string `xml:"Contents>Key"`
+			Truncated bool     `xml:"IsTruncated"`
+			Next      string   `xml:"NextContinuationToken"`
+		}
+		if err := o.list(ctx, client, u, &page); err != nil {
+			return nil, err
+		}
+		for _, k := range page.Keys {
+			sub := re.FindStringSubmatch(k)
+			if sub == nil {
+				continue
+			}
+			data, _, err := o.read(ctx, client, o.objectURL(k))
+			if err != nil {
+				return nil, err
+			}
+			if data != nil {
+				out = append(out, Found{Name: sub[1], Data: data})
+			}
+		}
+		if !page.Truncated || page.Next == "" {
+			return out, nil
+		}
+		token = page.Next
+	}
+	return nil, fmt.Errorf("listing s3 bucket %s: more than %d pages", o.bucket, maxListPages)
+}
+
+// list GETs one page of a bucket listing into page.
+func (o *s3Object) list(ctx context.Context, client *http.Client, u *url.URL, page any) error {
+	resp, err := o.do(ctx, client, http.MethodGet, u, nil, nil)
+	if err != nil {
+		return fmt.Errorf("listing s3 bucket %s: %w", o.bucket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("listing s3 bucket %s: %s", o.bucket, s3Error(resp))
+	}
+	if err := xml.NewDecoder(io.LimitReader(resp.Body, maxState)).Decode(page); err != nil {
+		return fmt.Errorf("listing s3 bucket %s: %w", o.bucket, err)
+	}
+	return nil
 }

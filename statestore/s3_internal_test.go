@@ -38,7 +38,7 @@ func TestS3DeleteIfUnchanged(t *testing.T) {
 	}
 	const full = `{"version":4,"resources":[{"mode":"managed","type":"terraform_data","name":"v"}]}`
 	put(`{"version":4,"resources":[]}`)
-	data, etag, err := o.read(t.Context(), http.DefaultClient)
+	data, etag, err := o.read(t.Context(), http.DefaultClient, o.url)
 	if err != nil || etag == "" {
 		t.Fatalf("read: %q, etag %q, %v", data, etag, err)
 	}
@@ -50,7 +50,7 @@ func TestS3DeleteIfUnchanged(t *testing.T) {
 	if got, err := os.ReadFile(srv.Object("states", "pr-9/app/terraform.tfstate")); err != nil || string(got) != full {
 		t.Fatalf("the state written in between is gone or changed: %q, %v", got, err)
 	}
-	_, etag, err = o.read(t.Context(), http.DefaultClient)
+	_, etag, err = o.read(t.Context(), http.DefaultClient, o.url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tmci/tmci/internal/s3test"
 	"github.com/tmci/tmci/statestore"
 )
@@ -150,4 +152,38 @@ func TestS3(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestS3Find lists the ledgers of a pattern environment in a bucket:
+// keys with the marker replaced by one same name, nothing else.
+func TestS3Find(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t, s3Secret)
+	srv.Bucket(t, "states")
+	for _, k := range []string{
+		"pr-1/.tmci-ledger/terraform.tfstate", "pr-22/.tmci-ledger/terraform.tfstate",
+		"prod/.tmci-ledger/terraform.tfstate", "pr-3/app/terraform.tfstate",
+		"pr-4/.tmci-ledger/terraform.tfstate.tflock", "pr-a b/.tmci-ledger/terraform.tfstate",
+	} {
+		putObject(t, srv, "states", k, `{"key":"`+k+`"}`)
+	}
+	c := config("s3", s3Config(srv, "pr-MARK/.tmci-ledger/terraform.tfstate", nil))
+	found, err := statestore.Find(t.Context(), c, t.TempDir(), "MARK", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range found {
+		got[f.Name] = string(f.Data)
+	}
+	want := map[string]string{
+		"1":  `{"key":"pr-1/.tmci-ledger/terraform.tfstate"}`,
+		"22": `{"key":"pr-22/.tmci-ledger/terraform.tfstate"}`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("found (-want +got):\n%s", diff)
+	}
+	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "ledger.tfstate", map[string]string{"bucket": "MARK-states"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
+		t.Errorf("a bucket that depends on the name: %v, want ErrUnsupported", err)
+	}
 }

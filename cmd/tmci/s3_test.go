@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -115,6 +116,24 @@ func stateKeys(envs, stacks []string) []string {
 	return keys
 }
 
+// s3Environments returns tmci environments --json as "name:stacks".
+func s3Environments(t *testing.T, env map[string]string, root string) []string {
+	t.Helper()
+	code, stdout, stderr := tmciCode(t.Context(), env, "-C", root, "environments", "--json")
+	var list []struct {
+		Name   string `json:"name"`
+		Stacks int    `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); code != 0 || err != nil {
+		t.Fatalf("tmci environments --json: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	var out []string
+	for _, e := range list {
+		out = append(out, fmt.Sprintf("%s:%d", e.Name, e.Stacks))
+	}
+	return out
+}
+
 func TestS3Examples(t *testing.T) {
 	t.Parallel()
 	for _, tl := range tools {
@@ -145,6 +164,12 @@ func TestS3Examples(t *testing.T) {
 			}
 			if diff := cmp.Diff(stateKeys(envs, stacks), srv.Objects(t, s3Bucket)); diff != "" {
 				t.Fatalf("state objects after apply (-want +got):\n%s", diff)
+			}
+			// The bucket is listed for the environments it holds, each
+			// with every stack applied.
+			n := len(stacks)
+			if diff := cmp.Diff([]string{fmt.Sprint("pr-1:", n), fmt.Sprint("pr-2:", n), fmt.Sprint("prod:", n), fmt.Sprint("staging:", n)}, s3Environments(t, env, root)); diff != "" {
+				t.Errorf("tmci environments after apply (-want +got):\n%s", diff)
 			}
 			for _, s := range stacks {
 				var st struct {
@@ -197,6 +222,9 @@ func TestS3Examples(t *testing.T) {
 			tmciRun(0, "destroy", "--env=pr-1", "--yes", "--log-mode=quiet", "--parallel=4")
 			if diff := cmp.Diff(stateKeys(envs[1:], stacks), srv.Objects(t, s3Bucket)); diff != "" {
 				t.Errorf("state objects after destroying pr-1 (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{fmt.Sprint("pr-2:", n), fmt.Sprint("prod:", n), fmt.Sprint("staging:", n)}, s3Environments(t, env, root)); diff != "" {
+				t.Errorf("tmci environments after destroying pr-1 (-want +got):\n%s", diff)
 			}
 
 			checkSecretKept(t, filepath.Join(root, ".tmci"), secret, outputs)
