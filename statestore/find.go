@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -40,7 +39,7 @@ func Find(ctx context.Context, c *backend.Config, dir, marker string, getenv fun
 	case "pg":
 		return findPG(ctx, c, marker, getenv)
 	case "s3":
-		return findS3(ctx, c, marker, getenv, http.DefaultClient)
+		return findS3(ctx, c, marker, getenv, s3Client())
 	}
 	return nil, ErrUnsupported
 }

@@ -66,7 +66,7 @@ func RemoveEmpty(ctx context.Context, c *backend.Config, dir string, getenv func
 	case "http":
 		return removeHTTP(ctx, c, getenv, http.DefaultClient)
 	case "s3":
-		return removeS3(ctx, c, getenv, http.DefaultClient)
+		return removeS3(ctx, c, getenv, s3Client())
 	}
 	return false, ErrUnsupported
 }
