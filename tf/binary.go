@@ -95,7 +95,9 @@ func Identify(ctx context.Context, bin string, env []string) (name string, v *ve
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "version")
-	cmd.Env = env
+	// terraform's version command also asks HashiCorp's checkpoint
+	// service whether a newer release exists; tmci needs only the line.
+	cmd.Env = append(env[:len(env):len(env)], "CHECKPOINT_DISABLE=1")
 	out, err := cmd.Output()
 	if err != nil {
 		return "", nil, fmt.Errorf("%s version: %w", filepath.Base(bin), err)
