@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
 	"github.com/tmci/tmci/internal/testenv"
 )
 
@@ -86,11 +89,14 @@ func (s *Server) start(t testing.TB, bin, port string) error {
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+"/", nil)
-		if resp, err := client.Do(req); err == nil {
+		// A request signed with this server's keys: another server that
+		// took the port in the meantime would refuse it.
+		if resp, err := client.Do(s.signedListBuckets(ctx)); err == nil {
 			resp.Body.Close()
-			t.Cleanup(stop)
-			return nil
+			if resp.StatusCode == http.StatusOK {
+				t.Cleanup(stop)
+				return nil
+			}
 		}
 		select {
 		case <-exited:
@@ -101,6 +107,17 @@ func (s *Server) start(t testing.TB, bin, port string) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// signedListBuckets is a ListBuckets request signed with the server's
+// root keys.
+func (s *Server) signedListBuckets(ctx context.Context) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+"/", nil)
+	const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+	creds := aws.Credentials{AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey}
+	_ = v4.NewSigner().SignHTTP(ctx, creds, req, emptySHA256, "s3", "us-east-1", time.Now().UTC())
+	return req
 }
 
 // Bucket creates bucket name and returns its directory.
