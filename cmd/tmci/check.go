@@ -48,14 +48,6 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 		fmt.Fprintln(a.stdout, "tmci check: no tmci.hcl declares a backend; nothing to check")
 		return nil
 	}
-	// The attributes the binary a run would use does not know; without
-	// one (check runs where terraform is not installed) they are not
-	// judged.
-	if bin, err := tf.FindBinary("", a.getenv); err == nil {
-		if err := a.checkTool(p, bin); err != nil {
-			return err
-		}
-	}
 	r := a.resolver(p, bf)
 	if r == nil {
 		return errPrinted
@@ -70,6 +62,12 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 	rep, err := r.Check(a.ctx, opts)
 	if err != nil {
 		return err
+	}
+	// The attributes the binary a run would use does not know; without
+	// one (check runs where terraform is not installed) they are not
+	// judged.
+	if bin, err := tf.FindBinary("", a.getenv); err == nil {
+		rep.Diags = append(rep.Diags, a.toolDiags(p, bin)...)
 	}
 	if asJSON {
 		out, err := rep.JSON()
@@ -110,12 +108,12 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// checkTool refuses the backend attributes the binary bin does not know,
-// at their line in tmci.hcl, before terraform meets them in a generated
-// file it would blame instead (backend.CheckTool). It asks the binary its
+// toolDiags returns the backend attributes the binary bin does not know,
+// at their line in tmci.hcl, which terraform would refuse at a line of a
+// generated file instead (backend.CheckTool). It asks the binary its
 // version only when a template sets such an attribute; a binary that
 // does not say is left for terraform to judge.
-func (a *app) checkTool(p *project.Project, bin string) error {
+func (a *app) toolDiags(p *project.Project, bin string) hcl.Diagnostics {
 	if !backend.NeedsTool(p) {
 		return nil
 	}
@@ -124,7 +122,13 @@ func (a *app) checkTool(p *project.Project, bin string) error {
 		a.log.Debug("backend attributes not checked against the binary", "err", err)
 		return nil
 	}
-	diags := backend.CheckTool(p, backend.Tool{Name: name, Version: v})
+	return backend.CheckTool(p, backend.Tool{Name: name, Version: v})
+}
+
+// checkTool is toolDiags for a run: the problems printed, and an error
+// that stops it before terraform starts.
+func (a *app) checkTool(p *project.Project, bin string) error {
+	diags := a.toolDiags(p, bin)
 	if !diags.HasErrors() {
 		return nil
 	}
