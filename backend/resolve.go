@@ -394,7 +394,11 @@ func friendlyType(v cty.Value) string {
 	if !v.IsWhollyKnown() {
 		return "not known"
 	}
-	return "a " + v.Type().FriendlyName()
+	name := v.Type().FriendlyName()
+	if name != "" && strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }
 
 // subject returns a pointer to rng, or nil for the zero range of a flag.
