@@ -36,25 +36,39 @@ func shown(v Value, secrets bool) cty.Value {
 
 // TFBackend renders c as a .tfbackend file: HCL attributes in Names
 // order, nested blocks after them, so the same config always gives the
-// same bytes. header, if any, becomes comment lines on top. Sensitive values are redacted unless secrets is true; a file
+// same bytes. A nested group the backend declares as an object attribute
+// (s3's endpoints in terraform ≥ 1.6 and tofu) is written name = { ... }:
+// terraform refuses block syntax for it. header, if any, becomes comment lines on top. Sensitive values are redacted unless secrets is true; a file
 // given to terraform must be rendered with secrets.
 func (c *Config) TFBackend(header string, secrets bool) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
 	var block *hclwrite.Body
 	blockName := ""
+	objects := map[string]map[string]cty.Value{}
+	var objectNames []string
 	for _, n := range c.Names() {
 		v := c.Attrs[n]
 		parent, attr, nested := strings.Cut(n, ".")
-		if !nested {
+		switch {
+		case !nested:
 			body.SetAttributeValue(n, shown(v, secrets))
-			continue
+		case specs[c.Type].objectAttr(parent):
+			if objects[parent] == nil {
+				objects[parent] = map[string]cty.Value{}
+				objectNames = append(objectNames, parent)
+			}
+			objects[parent][attr] = shown(v, secrets)
+		default:
+			if parent != blockName {
+				blockName = parent
+				block = body.AppendNewBlock(parent, nil).Body()
+			}
+			block.SetAttributeValue(attr, shown(v, secrets))
 		}
-		if parent != blockName {
-			blockName = parent
-			block = body.AppendNewBlock(parent, nil).Body()
-		}
-		block.SetAttributeValue(attr, shown(v, secrets))
+	}
+	for _, n := range objectNames {
+		body.SetAttributeValue(n, cty.ObjectVal(objects[n]))
 	}
 	var out []byte
 	if header != "" {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -33,5 +35,23 @@ func TestWriteFile(t *testing.T) {
 	// A directory that cannot be written to fails cleanly.
 	if err := WriteFile(filepath.Join(dir, "missing", "x"), nil); err == nil {
 		t.Error("writing into a missing directory: want an error")
+	}
+}
+
+// TestTFBackendObjectAttributes checks that a nested group terraform
+// declares as an object attribute is written name = { ... }, which tofu
+// 1.6.3 requires ("Blocks of type "endpoints" are not expected here"),
+// while remote's workspaces stays a block, as its schema has it.
+func TestTFBackendObjectAttributes(t *testing.T) {
+	for _, tt := range []struct{ typ, body, want string }{
+		{"s3", "bucket = \"b\"\nkey = \"k\"\nsecret_key = \"s\"\nendpoints {\ns3 = \"http://127.0.0.1:9000\"\n}\nassume_role {\nrole_arn = \"arn:r\"\n}",
+			"bucket     = \"b\"\nkey        = \"k\"\nsecret_key = \"<redacted>\"\nassume_role = {\n  role_arn = \"arn:r\"\n}\nendpoints = {\n  s3 = \"http://127.0.0.1:9000\"\n}\n"},
+		{"remote", "organization = \"acme\"\nworkspaces {\nname = \"x\"\n}",
+			"organization = \"acme\"\nworkspaces {\n  name = \"x\"\n}\n"},
+	} {
+		got := string(resolveType(t, tt.typ, tt.body).TFBackend("", false))
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.typ, diff)
+		}
 	}
 }

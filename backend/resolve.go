@@ -355,10 +355,14 @@ func (ev *evaluator) set(c *Config, name string, d definition) hcl.Diagnostics {
 		return diags
 	}
 	if !v.IsWhollyKnown() || !validValue(v) {
+		detail := fmt.Sprintf("Backend attribute %s of stack %s is %s; use a string, number, bool or a list of those.", name, c.Stack.Path, friendlyType(v))
+		if t := v.Type(); (t.IsObjectType() || t.IsMapType()) && !strings.Contains(name, ".") {
+			detail += fmt.Sprintf(" Write a group of values as a block, %s { name = value }: tmci passes it on in the form the backend takes (s3's endpoints as endpoints = { ... }).", name)
+		}
 		return append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid backend value",
-			Detail:   fmt.Sprintf("Backend attribute %s of stack %s is %s; use a string, number, bool or a list of those.", name, c.Stack.Path, friendlyType(v)),
+			Detail:   detail,
 			Subject:  subject(rng),
 		})
 	}
@@ -390,7 +394,11 @@ func friendlyType(v cty.Value) string {
 	if !v.IsWhollyKnown() {
 		return "not known"
 	}
-	return "a " + v.Type().FriendlyName()
+	name := v.Type().FriendlyName()
+	if name != "" && strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }
 
 // subject returns a pointer to rng, or nil for the zero range of a flag.

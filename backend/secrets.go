@@ -111,3 +111,31 @@ func keywordValue(s string) (val, rest string) {
 	}
 	return b.String(), ""
 }
+
+// envSecrets names the environment variables each backend type takes
+// credentials from when the configuration leaves them out; terraform
+// reads them itself, so tmci would not otherwise know their values.
+var envSecrets = map[string][]string{
+	"s3":   {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"},
+	"http": {"TF_HTTP_PASSWORD"},
+	"pg":   {"PG_CONN_STR"},
+}
+
+// EnvSecretValues returns the values of the environment variables (read
+// with getenv) that c's backend type takes credentials from, to be masked
+// like SecretValues: whole values, and the password of a connection
+// string.
+func (c *Config) EnvSecretValues(getenv func(string) string) []string {
+	var out []string
+	for _, name := range envSecrets[c.Type] {
+		v := getenv(name)
+		if v == "" {
+			continue
+		}
+		if pw := ConnPassword(v); pw != "" {
+			out = append(out, pw)
+		}
+		out = append(out, v)
+	}
+	return out
+}

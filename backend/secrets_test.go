@@ -26,3 +26,25 @@ func TestConnPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvSecretValues checks the credentials terraform reads from the
+// environment per backend type: whole values, plus the password inside a
+// connection string, and nothing for a type that reads none.
+func TestEnvSecretValues(t *testing.T) {
+	env := map[string]string{
+		"AWS_SECRET_ACCESS_KEY": "aws-secret", "AWS_SESSION_TOKEN": "aws-token",
+		"PG_CONN_STR": "postgres://u:pg-pw@db/state", "TF_HTTP_PASSWORD": "http-pw",
+	}
+	getenv := func(k string) string { return env[k] }
+	for typ, want := range map[string][]string{
+		"s3":    {"aws-secret", "aws-token"},
+		"pg":    {"pg-pw", "postgres://u:pg-pw@db/state"},
+		"http":  {"http-pw"},
+		"local": nil,
+	} {
+		got := (&Config{Type: typ}).EnvSecretValues(getenv)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", typ, diff)
+		}
+	}
+}

@@ -24,6 +24,21 @@ type typeSpec struct {
 	required [][]string
 	// limits checks each value; it returns one problem per bad attribute.
 	limits []limit
+	// objects names the nested groups terraform declares as attributes
+	// of object type rather than blocks; tmci.hcl writes both as
+	// blocks, a .tfbackend file must write these as name = { ... }.
+	objects []string
+}
+
+// objectAttr reports whether the nested group name is an object
+// attribute of the type.
+func (s typeSpec) objectAttr(name string) bool {
+	for _, o := range s.objects {
+		if o == name {
+			return true
+		}
+	}
+	return false
 }
 
 // limit checks the value of one attribute.
@@ -58,6 +73,8 @@ var specs = map[string]typeSpec{
 			{"key", objectKey(1024)},
 			{"workspace_key_prefix", objectKey(1024)},
 		},
+		// terraform ≥ 1.6 and tofu 1.6 (NestedType attributes).
+		objects: []string{"endpoints", "assume_role", "assume_role_with_web_identity"},
 	},
 	"gcs": {
 		identity: []string{"bucket", "prefix"},

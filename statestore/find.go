@@ -28,8 +28,9 @@ const nameChars = `([a-z0-9._-]+)`
 // Find lists the state objects of c's backend whose identity is c's with
 // the marker, wherever it appears, replaced by one same name. c is a
 // config resolved for an environment name containing marker; the result
-// names what stood in its place. It reaches local (a glob) and pg (the
-// schemas of the database); other types, and a config whose connection
+// names what stood in its place. It reaches local (a glob), pg (the
+// schemas of the database) and s3 (a bucket listing below the key's
+// part before the marker); other types, and a config whose connection
 // itself depends on the name, give ErrUnsupported.
 func Find(ctx context.Context, c *backend.Config, dir, marker string, getenv func(string) string) ([]Found, error) {
 	switch c.Type {
@@ -37,6 +38,8 @@ func Find(ctx context.Context, c *backend.Config, dir, marker string, getenv fun
 		return findLocal(c, dir, marker)
 	case "pg":
 		return findPG(ctx, c, marker, getenv)
+	case "s3":
+		return findS3(ctx, c, marker, getenv, s3Client())
 	}
 	return nil, ErrUnsupported
 }

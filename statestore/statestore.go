@@ -2,8 +2,9 @@
 // when an ephemeral environment is torn down: after destroy a state
 // object still exists, holding no resources, on every backend; a preview
 // environment torn down every day would leave thousands. It speaks to the
-// backends tmci can reach itself: local (files), pg (PostgreSQL) and http
-// (GitLab-managed state and other servers that accept DELETE). Other
+// backends tmci can reach itself: local (files), pg (PostgreSQL), http
+// (GitLab-managed state and other servers that accept DELETE) and s3
+// (signed requests to AWS or any S3-compatible server). Other
 // types are reported as unsupported, never guessed at.
 //
 // An object is removed only when it holds no resources, read right
@@ -31,7 +32,7 @@ import (
 var ErrUnsupported = errors.New("tmci cannot remove state objects of this backend type; remove it by hand or with the backend's tools")
 
 // Supports reports whether RemoveEmpty handles backend type t.
-func Supports(t string) bool { return t == "local" || t == "pg" || t == "http" }
+func Supports(t string) bool { return t == "local" || t == "pg" || t == "http" || t == "s3" }
 
 // maxState bounds how much of a state tmci reads to tell whether it is
 // empty; an empty state is a few hundred bytes.
@@ -51,7 +52,8 @@ func empty(data []byte) (bool, error) {
 // RemoveEmpty removes the state object c identifies when it exists and
 // holds no resources. dir is the directory terraform ran in (a relative
 // local path resolves against it); getenv reads the variables the
-// backends fall back to (PG_CONN_STR, TF_HTTP_USERNAME, ...). It returns
+// backends fall back to (PG_CONN_STR, TF_HTTP_USERNAME,
+// AWS_ACCESS_KEY_ID, ...). It returns
 // whether it removed something, false with no error when there was
 // nothing or the state still holds resources, and ErrUnsupported for the
 // other types.
@@ -63,6 +65,8 @@ func RemoveEmpty(ctx context.Context, c *backend.Config, dir string, getenv func
 		return removePG(ctx, c, getenv)
 	case "http":
 		return removeHTTP(ctx, c, getenv, http.DefaultClient)
+	case "s3":
+		return removeS3(ctx, c, getenv, s3Client())
 	}
 	return false, ErrUnsupported
 }

@@ -121,7 +121,7 @@ func TestHTTP(t *testing.T) {
 // TestUnsupported: other types are refused, not guessed at.
 func TestUnsupported(t *testing.T) {
 	t.Parallel()
-	if _, err := statestore.RemoveEmpty(t.Context(), config("s3", map[string]string{"bucket": "b", "key": "k"}), "/", nil); err != statestore.ErrUnsupported {
-		t.Errorf("s3: %v, want ErrUnsupported", err)
+	if _, err := statestore.RemoveEmpty(t.Context(), config("gcs", map[string]string{"bucket": "b", "prefix": "k"}), "/", nil); err != statestore.ErrUnsupported {
+		t.Errorf("gcs: %v, want ErrUnsupported", err)
 	}
 }

@@ -5,12 +5,17 @@
 package tf
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/hashicorp/go-version"
 )
 
 // Versions names the terraform and OpenTofu versions tmci works with, for
@@ -79,4 +84,35 @@ func executable(file string) (string, error) {
 		return "", &fs.PathError{Op: "run", Path: abs, Err: errors.New("not an executable file")}
 	}
 	return abs, nil
+}
+
+// Identify asks bin for its name and version (`bin version`, whose first
+// line is "Terraform v1.5.7" or "OpenTofu v1.6.3"), with the command
+// environment env. A go-installed release says "-dev" after the version;
+// the prerelease is dropped, as it is the release itself. It fails for
+// output it does not recognise.
+func Identify(ctx context.Context, bin string, env []string) (name string, v *version.Version, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "version")
+	// terraform's version command also asks HashiCorp's checkpoint
+	// service whether a newer release exists; tmci needs only the line.
+	cmd.Env = append(env[:len(env):len(env)], "CHECKPOINT_DISABLE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("%s version: %w", filepath.Base(bin), err)
+	}
+	return parseVersionLine(string(out))
+}
+
+func parseVersionLine(out string) (string, *version.Version, error) {
+	first, _, _ := strings.Cut(out, "\n")
+	fields := strings.Fields(first)
+	if len(fields) == 2 && strings.HasPrefix(fields[1], "v") {
+		name := map[string]string{"Terraform": "terraform", "OpenTofu": "tofu"}[fields[0]]
+		if v, err := version.NewVersion(fields[1]); err == nil && name != "" {
+			return name, v.Core(), nil
+		}
+	}
+	return "", nil, fmt.Errorf("not a terraform or OpenTofu version: %q", first)
 }

@@ -87,3 +87,19 @@ func TestWriteBackendFile(t *testing.T) {
 		t.Errorf("directory holds %v (%v), want only the backend file", entries, err)
 	}
 }
+
+// TestIdentify asks the real binaries their name and version, and refuses
+// what is neither.
+func TestIdentify(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ name, want string }{{"terraform", "1.5.7"}, {"tofu", "1.6.3"}} {
+		bin := requireBinary(t, c.name)
+		name, v, err := tf.Identify(t.Context(), bin, append(os.Environ(), "CHECKPOINT_DISABLE=1"))
+		if err != nil || name != c.name || v.String() != c.want {
+			t.Errorf("%s: got %s %v, %v; want %s %s", bin, name, v, err, c.name, c.want)
+		}
+	}
+	if name, _, err := tf.Identify(t.Context(), "/bin/echo", nil); err == nil {
+		t.Errorf("echo identified as %s", name)
+	}
+}

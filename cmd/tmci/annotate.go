@@ -138,6 +138,7 @@ func (a *app) addSecrets(configs map[string]*backend.Config) {
 	for _, c := range configs {
 		if c != nil {
 			a.secrets.Add(c.SecretValues()...)
+			a.secrets.Add(c.EnvSecretValues(a.getenv)...)
 		}
 	}
 }
@@ -151,6 +152,7 @@ func (a *app) maskSecrets(configs map[string]*backend.Config) {
 	for _, c := range configs {
 		if c != nil {
 			values = append(values, c.SecretValues()...)
+			values = append(values, c.EnvSecretValues(a.getenv)...)
 		}
 	}
 	a.maskValues(values)

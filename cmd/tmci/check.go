@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/engine"
+	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/tf"
 )
 
 func (a *app) cmdCheck(args []string) int {
@@ -60,6 +63,12 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	// The attributes the binary a run would use does not know; without
+	// one (check runs where terraform is not installed) they are not
+	// judged.
+	if bin, err := tf.FindBinary("", a.getenv); err == nil {
+		rep.Diags = append(rep.Diags, a.toolDiags(p, bin)...)
+	}
 	if asJSON {
 		out, err := rep.JSON()
 		if err != nil {
@@ -97,4 +106,33 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// toolDiags returns the backend attributes the binary bin does not know,
+// at their line in tmci.hcl, which terraform would refuse at a line of a
+// generated file instead (backend.CheckTool). It asks the binary its
+// version only when a template sets such an attribute; a binary that
+// does not say is left for terraform to judge.
+func (a *app) toolDiags(p *project.Project, bin string) hcl.Diagnostics {
+	if !backend.NeedsTool(p) {
+		return nil
+	}
+	name, v, err := tf.Identify(a.ctx, bin, a.environ())
+	if err != nil {
+		a.log.Debug("backend attributes not checked against the binary", "err", err)
+		return nil
+	}
+	return backend.CheckTool(p, backend.Tool{Name: name, Version: v})
+}
+
+// checkTool is toolDiags for a run: the problems printed, and an error
+// that stops it before terraform starts.
+func (a *app) checkTool(p *project.Project, bin string) error {
+	diags := a.toolDiags(p, bin)
+	if !diags.HasErrors() {
+		return nil
+	}
+	a.printDiags(p, diags)
+	n := errorCount(diags)
+	return fmt.Errorf("%d backend %s unknown to %s", n, plural(n, "attribute", "attributes"), filepath.Base(bin))
 }

@@ -30,7 +30,7 @@ type environmentJSON struct {
 }
 
 // cmdEnvironments is tmci environments [--json]: the environments whose
-// ledger exists, found by listing the backend (local and pg), with their
+// ledger exists, found by listing the backend (local, pg and s3), with their
 // last apply, so that a nightly job can tear down stale previews.
 func (a *app) cmdEnvironments(args []string) int {
 	fs := a.flags("environments")

@@ -220,6 +220,9 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 		if runner.Bin, err = tf.FindBinary(f.tfBin, a.getenv); err != nil {
 			return nil, err
 		}
+		if err := a.checkTool(p, runner.Bin); err != nil {
+			return nil, err
+		}
 	}
 	// Outside git there is no revision to record, and no ledger is
 	// opened (its init alone would create an empty state object).
