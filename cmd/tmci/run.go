@@ -265,8 +265,18 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	for i, path := range r.Deps.Order {
 		selected[i] = p.Stack(path)
 	}
-	if r.Configs, r.Backends, r.Invalid, err = a.checkBackends(v, p, env, selected, f); err != nil {
+	pl, _ := a.sharingOf(p) // grow resolved it
+	if r.Configs, r.Backends, r.Invalid, err = a.checkBackends(v, p, env, withSources(p, pl, selected), f); err != nil {
 		return nil, err
+	}
+	if pl != nil && len(pl.Sources(r.Deps.Order)) > 0 {
+		r.Sharing = pl
+		r.OnSecrets = a.maskValues
+		if runner.Bin == "" { // tmci run reads the sources' outputs with terraform or tofu
+			if runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
+				return nil, err
+			}
+		}
 	}
 	a.addSecrets(r.Configs)
 	a.maskSecrets(r.Configs)
