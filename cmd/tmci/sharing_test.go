@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tmci/tmci/internal/pgtest"
 	"github.com/tmci/tmci/report"
+	"github.com/tmci/tmci/sharing"
 )
 
 // sharingProject is a Terramate outputs-sharing project as `terramate
@@ -297,5 +299,47 @@ func TestSharingConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSharingParity compares tmci's outputs sharing with Terramate
+// 0.17.2's, recorded: testdata/sharing/terramate-values.json holds the
+// TF_VAR_ values `terramate run --enable-sharing` passed each stack of
+// testdata/sharing/parity.txtar after its sources were applied in the
+// environment "parity" (written by `go run ./bench/sharingparity
+// -record`, which also runs the comparison live). tmci must pass the
+// same values, as terraform reads them, in "parity", and each
+// environment's own in "pr-1".
+func TestSharingParity(t *testing.T) {
+	t.Parallel()
+	root := archiveProject(t, readFile(t, filepath.Join("testdata", "sharing", "parity.txtar")))
+	var want map[string]map[string]string
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join("testdata", "sharing", "terramate-values.json"))), &want); err != nil {
+		t.Fatal(err)
+	}
+	env := runEnv(t, findTool(t, tools[0]), nil)
+	for _, e := range []string{"parity", "pr-1"} {
+		tmciWant(t, 0, env, "-C", root, "apply", "--env="+e, "--log-mode=quiet")
+		out := t.TempDir()
+		tmciWant(t, 0, env, "-C", root, "run", "--env="+e, "--log-mode=quiet", "--", "sh", "-c", `env -0 > "`+out+`/$(basename "$PWD").env"`)
+		for stack, vars := range want {
+			data := readFile(t, filepath.Join(out, stack+".env"))
+			got := map[string]string{}
+			for _, kv := range strings.Split(data, "\x00") {
+				if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TF_VAR_") && k != "TF_VAR_env" {
+					got[k] = v
+				}
+			}
+			if len(got) != len(vars) {
+				t.Errorf("%s in %s: tmci passed %d variables, Terramate %d: %v", stack, e, len(got), len(vars), got)
+			}
+			for k, w := range vars {
+				w = strings.ReplaceAll(w, "parity", e)
+				same, err := sharing.SameTFVar(w, got[k])
+				if err != nil || !same {
+					t.Errorf("%s in %s: %s = %q, want %q as Terramate passes it (%v)", stack, e, k, got[k], w, err)
+				}
+			}
+		}
 	}
 }
