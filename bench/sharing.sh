@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Cost of outputs sharing: `tmci plan --parallel 2` over 100 terraform_data
+# stacks (local backend), /src and 99 consumers (CONSUMERS), once with every
+# consumer reading /src's output through an input block (its
+# value evaluated per consumer, /src's outputs read once per run) and once
+# with the same variable given as a constant by tmci.hcl's inputs. /src is
+# applied up front, so the sharing run reads real outputs, no mocks.
+# Floor: one `terraform output -json` in /src's initialised data directory,
+# the read any tool must do. Target: the sharing run costs at most two such
+# reads more than the run without (tmci reads once, not once per consumer).
+# Rounds alternate so that both see the same load. TF selects the binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/result.sh
+out="$PWD/bench/out/sharing"
+rm -rf "$out" && mkdir -p "$out"
+go build -o "$out/tmci" ./cmd/tmci
+tf="${TF:-$(command -v terraform)}"
+rounds="${ROUNDS:-3}"
+consumers="${CONSUMERS:-99}"
+export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TMCI_TF_BIN="$tf"
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
+	unset TF_CLI_CONFIG_FILE
+fi
+
+# gen DIR SHARED: the project; SHARED=1 gives consumers input blocks.
+gen() {
+	local d=$1 shared=$2
+	mkdir -p "$d/src" && git -C "$d" init -q
+	cat >"$d/terramate.tm.hcl" <<'HCL'
+terramate {
+  config {
+    experiments = ["outputs-sharing"]
+  }
+}
+sharing_backend "default" {
+  type     = terraform
+  filename = "sharing_generated.tf"
+  command  = ["terraform", "output", "-json"]
+}
+HCL
+	cat >"$d/tmci.hcl" <<'HCL'
+backend "local" {
+  path = "${terramate.stack.path.to_root}/.tmci-state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+}
+environment "bench" {}
+HCL
+	[ "$shared" = 1 ] || printf 'inputs {\n  vpc_id = "vpc-bench"\n}\n' >>"$d/tmci.hcl"
+	printf 'stack {\n  name = "src"\n  id   = "src"\n}\n' >"$d/src/stack.tm.hcl"
+	printf 'terraform {\n  backend "local" {}\n}\nresource "terraform_data" "vpc" {\n  input = "vpc-bench"\n}\noutput "vpc_id" {\n  value = terraform_data.vpc.output\n}\n' >"$d/src/main.tf"
+	for i in $(seq -w 1 "$consumers"); do
+		mkdir -p "$d/c$i"
+		printf 'stack {\n  name = "c%s"\n  id   = "c%s"\n}\n' "$i" "$i" >"$d/c$i/stack.tm.hcl"
+		if [ "$shared" = 1 ]; then
+			printf 'input "vpc_id" {\n  backend       = "default"\n  from_stack_id = "src"\n  value         = outputs.vpc_id.value\n}\n' >>"$d/c$i/stack.tm.hcl"
+		fi
+		printf 'variable "vpc_id" {\n  type = any\n}\n' >"$d/c$i/sharing_generated.tf"
+		printf 'terraform {\n  backend "local" {}\n}\nresource "terraform_data" "app" {\n  input = "${var.vpc_id}-%s"\n}\n' "$i" >"$d/c$i/main.tf"
+	done
+	"$out/tmci" -C "$d" apply --env=bench --stack=/src --log-mode=quiet >/dev/null 2>>"$out/stderr"
+}
+gen "$out/with" 1
+gen "$out/without" 0
+
+measure() {
+	local -n into=$1
+	shift
+	local TIMEFORMAT='%R' t
+	t=$({ time "$@" >/dev/null 2>>"$out/stderr"; } 2>&1)
+	into+=("$(awk '{printf "%d", $1 * 1000}' <<<"$t")")
+}
+plan() { "$out/tmci" -C "$1" plan --env=bench --parallel=2 --log-mode=quiet; }
+read_outputs() {
+	(cd "$out/with/src" && TF_DATA_DIR="$out/with/.tmci/bench/src/.terraform" "$tf" output -json)
+}
+with=() without=() floor=()
+for round in $(seq "$rounds"); do
+	measure without plan "$out/without"
+	measure with plan "$out/with"
+	measure floor read_outputs
+done
+n=$((consumers + 1))
+grep -q "$n stacks: $n succeeded" <("$out/tmci" -C "$out/with" plan --env=bench --log-mode=quiet 2>&1) || { echo "the sharing run failed"; exit 1; }
+grep -q '"mocked_inputs"' "$out/with/.tmci/bench/report.json" && { echo "the sharing run used mocks"; exit 1; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+w=$(median "${with[@]}") wo=$(median "${without[@]}") f=$(median "${floor[@]}")
+cost=$((w - wo))
+echo "$("$tf" version | sed -n 1p), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "plan of $n stacks with sharing:    ${with[*]} ms, median $w"
+echo "plan of $n stacks without sharing: ${without[*]} ms, median $wo"
+echo "floor (one output -json of /src):  ${floor[*]} ms, median $f"
+echo "cost of sharing: $cost ms ($(ratio "$cost" "$wo") of the run without, $(ratio "$cost" "$f") reads of /src's outputs)"
+result "outputs sharing cost, 1 source + $consumers consumers (ms)" "$cost" "one output -json (ms)" "$f" "$(ratio "$cost" "$f")" "<= 2" "$(holds 'c <= 2 * f' c="$cost" f="$f")"
