@@ -16,7 +16,7 @@ out="$PWD/bench/out/sharing"
 rm -rf "$out" && mkdir -p "$out"
 go build -o "$out/tmci" ./cmd/tmci
 tf="${TF:-$(command -v terraform)}"
-rounds="${ROUNDS:-3}"
+rounds="${ROUNDS:-5}"
 consumers="${CONSUMERS:-99}"
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TMCI_TF_BIN="$tf"
 if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
@@ -74,9 +74,18 @@ read_outputs() {
 	(cd "$out/with/src" && TF_DATA_DIR="$out/with/.tmci/bench/src/.terraform" "$tf" output -json)
 }
 with=() without=() floor=()
+# A first, unmeasured plan of each initialises every data directory, so
+# that the rounds compare the same work; then the order alternates.
+plan "$out/without" >/dev/null 2>>"$out/stderr"
+plan "$out/with" >/dev/null 2>>"$out/stderr"
 for round in $(seq "$rounds"); do
-	measure without plan "$out/without"
-	measure with plan "$out/with"
+	if ((round % 2)); then
+		measure without plan "$out/without"
+		measure with plan "$out/with"
+	else
+		measure with plan "$out/with"
+		measure without plan "$out/without"
+	fi
 	measure floor read_outputs
 done
 n=$((consumers + 1))

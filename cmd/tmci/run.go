@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -271,7 +272,12 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	}
 	if pl != nil && len(pl.Sources(r.Deps.Order)) > 0 {
 		r.Sharing = pl
-		r.OnSecrets = a.maskValues
+		var mu sync.Mutex // stacks find secrets concurrently
+		r.OnSecrets = func(values []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			a.maskValues(values)
+		}
 		if runner.Bin == "" { // tmci run reads the sources' outputs with terraform or tofu
 			if runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
 				return nil, err

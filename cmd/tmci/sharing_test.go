@@ -157,7 +157,10 @@ func testSharing(t *testing.T, root string, env map[string]string) {
 
 	// A new preview: /src has no state in pr-1, so /app's plan takes
 	// both mocks, in the log and the report.
-	tmciWant(t, 0, env, "-C", root, "plan", "--env=pr-1", q)
+	out := tmciWant(t, 0, env, "-C", root, "plan", "--env=pr-1", q)
+	if !strings.Contains(out, "/app used mock values for token (app/stack.tm:11: /src has no state in pr-1 yet), vpc_id (app/stack.tm:5:") {
+		t.Errorf("the console does not name the mocked inputs:\n%s", out)
+	}
 	rep := readReport(t, filepath.Join(root, ".tmci", "pr-1", "report.json"))
 	if got := order(rep); !cmp.Equal(got, []string{"/src", "/app"}) {
 		t.Errorf("run order %v, want /src before /app", got)
