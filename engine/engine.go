@@ -106,6 +106,9 @@ type Run struct {
 	// FromPlans applies each stack's plan saved by a plan run, when
 	// there is one.
 	FromPlans bool
+	// MockOnFail lets tmci run and exec pass an input's mock (plan and
+	// drift always may; apply and destroy never do).
+	MockOnFail bool
 	// LockWait is how long to wait for another run's work-directory lock.
 	LockWait time.Duration
 	// Base is the change base commit when the stacks were selected by

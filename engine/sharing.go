@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -23,6 +26,10 @@ type sharedState struct {
 	sources map[string]*sourceOutputs
 	inited  map[string]bool
 	mocked  map[string][]report.MockedInput
+	// lockSources is set for tmci exec, whose processes run side by
+	// side under a shared lock: a source's directory is then read under
+	// a lock of its own (readOutputs).
+	lockSources bool
 }
 
 // sourceOutputs are one source stack's outputs in the run's environment;
@@ -50,11 +57,13 @@ func (s *sharedState) markInited(path string) {
 	s.mu.Unlock()
 }
 
-// mocksAllowed says whether the verb may pass an input's mock: a plan
-// (drift, or a command under tmci run) may show what a stack would do
-// with a stand-in value; apply and destroy change infrastructure and
-// never do.
-func (v Verb) mocksAllowed() bool { return v == Plan || v == Drift || v == Exec }
+// mocksAllowed says whether the run may pass an input's mock: a plan
+// or drift may show what a stack would do with a stand-in value; apply
+// and destroy change infrastructure and never do; a command (tmci run,
+// exec) is the user's, which may apply, so only with MockOnFail.
+func (r *Run) mocksAllowed() bool {
+	return r.Verb == Plan || r.Verb == Drift || r.Verb == Exec && r.MockOnFail
+}
 
 // sharedVars returns the TF_VAR_ entries of the stack's input blocks in
 // the run's environment: each source's outputs are read once per run,
@@ -75,7 +84,7 @@ func (r *Run) sharedVars(ctx context.Context, path string, out io.Writer) ([]str
 		if err != nil {
 			return nil, nil, logged(out, fmt.Errorf("reading the outputs of %s for input %s (%s): %w", in.Source, in.Name, in.Where(), err))
 		}
-		v, d := r.Sharing.Eval(in, src.val, src.noState, r.Env.Name, r.Verb.mocksAllowed())
+		v, d := r.Sharing.Eval(in, src.val, src.noState, r.Env.Name, r.mocksAllowed())
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
@@ -141,27 +150,44 @@ func (r *Run) sourceOutputs(ctx context.Context, path string, out io.Writer) (*s
 	return so, so.err
 }
 
+// readOutputs runs init (unless inited, or the data directory is
+// initialised with the same backend file) and output -json for the
+// source at path. terraform's chatter reaches out only when it fails.
 func (r *Run) readOutputs(ctx context.Context, path string, inited bool, out io.Writer) (cty.Value, bool, error) {
-	s := r.Project.Stack(path)
-	st := tf.Stack{Dir: r.Project.FSPath(path), DataDir: r.Layout.DataDir(path), Out: out}
+	if r.shared.lockSources {
+		release, err := lockIn(ctx, r.Layout.stackDir(path), ".tmci.outputs.lock", "tmci exec", r.LockWait, r.Note, false)
+		if err != nil {
+			return cty.NilVal, false, err
+		}
+		defer release()
+	}
+	var chatter bytes.Buffer
+	st := tf.Stack{Dir: r.Project.FSPath(path), DataDir: r.Layout.DataDir(path), Out: &chatter}
 	st.Env = append(st.Env, r.RunEnv[path]...)
 	if c := r.Configs[path]; c != nil {
 		st.BackendFile = r.Layout.BackendFile(path)
+		content := c.TFBackend(fmt.Sprintf("Written by tmci for stack %s in environment %s.", path, r.Env.Name), true)
 		if !inited {
-			header := fmt.Sprintf("Written by tmci for stack %s in environment %s.", s.Path, r.Env.Name)
-			if err := tf.WriteBackendFile(st.BackendFile, c.TFBackend(header, true)); err != nil {
+			inited = initialisedWith(st, content)
+		}
+		if !inited {
+			if err := tf.WriteBackendFile(st.BackendFile, content); err != nil {
 				return cty.NilVal, false, err
 			}
 		}
 	}
+	fail := func(err error) (cty.Value, bool, error) {
+		_, _ = out.Write(chatter.Bytes())
+		return cty.NilVal, false, err
+	}
 	if !inited {
 		if err := r.Runner.Init(ctx, st); err != nil {
-			return cty.NilVal, false, err
+			return fail(err)
 		}
 	}
 	data, err := r.Runner.Outputs(ctx, st, sharing.MaxOutputBytes)
 	if err != nil {
-		return cty.NilVal, false, err
+		return fail(err)
 	}
 	val, secrets, err := sharing.DecodeOutputs(data)
 	if err != nil {
@@ -175,6 +201,35 @@ func (r *Run) readOutputs(ctx context.Context, path string, inited bool, out io.
 func logged(out io.Writer, err error) error {
 	fmt.Fprintf(out, "tmci: %v\n", err)
 	return err
+}
+
+// initialisedWith reports whether the stack's data directory was
+// initialised with exactly this backend file (terraform keeps the backend
+// configuration in terraform.tfstate there), so that reading its outputs
+// needs no init.
+func initialisedWith(st tf.Stack, content []byte) bool {
+	prev, err := os.ReadFile(st.BackendFile)
+	if err != nil || !bytes.Equal(prev, content) {
+		return false
+	}
+	fi, err := os.Lstat(filepath.Join(st.DataDir, "terraform.tfstate"))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// SharedEnv returns the TF_VAR_ entries of the stack's input blocks for
+// tmci exec: sharedVars outside a run, mocks used as by tmci run and said
+// on out. Execs run side by side (terramate run --parallel), so each
+// source is read under a lock of its own.
+func (r *Run) SharedEnv(ctx context.Context, path string, out io.Writer) ([]string, error) {
+	if r.Sharing == nil || len(r.Sharing.Inputs[path]) == 0 {
+		return nil, nil
+	}
+	if r.shared == nil {
+		r.shared = newSharedState()
+		r.shared.lockSources = true
+	}
+	vars, _, err := r.sharedVars(ctx, path, out)
+	return vars, err
 }
 
 // diagError turns the errors among diags into the error of a stack, one

@@ -38,9 +38,14 @@ func TestPlanRecordMocks(t *testing.T) {
 }
 
 func TestMocksAllowed(t *testing.T) {
-	for v, want := range map[Verb]bool{Plan: true, Drift: true, Exec: true, Apply: false, Destroy: false} {
-		if v.mocksAllowed() != want {
-			t.Errorf("%s may use mocks: %v, want %v", v, !want, want)
+	for _, tc := range []struct {
+		verb       Verb
+		mockOnFail bool
+		want       bool
+	}{{Plan, false, true}, {Drift, false, true}, {Exec, false, false}, {Exec, true, true}, {Apply, true, false}, {Destroy, true, false}} {
+		r := &Run{Verb: tc.verb, MockOnFail: tc.mockOnFail}
+		if r.mocksAllowed() != tc.want {
+			t.Errorf("%s (mock-on-fail %v) may use mocks: %v, want %v", tc.verb, tc.mockOnFail, !tc.want, tc.want)
 		}
 	}
 }

@@ -38,6 +38,7 @@ type runFlags struct {
 	yes              bool
 	fromPlans        bool
 	deleted          bool
+	mockOnFail       bool
 	// ask is set by prepareRun when apply or destroy runs in a terminal
 	// without --yes: the user confirms after seeing what will change.
 	ask bool
@@ -69,6 +70,9 @@ func (a *app) addRunFlags(fs *pflag.FlagSet, v engine.Verb) *runFlags {
 	}
 	if v == engine.Destroy {
 		fs.BoolVar(&f.deleted, "deleted", false, "destroy the stacks deleted from the code whose resources the ledger records, each from the last revision that had it")
+	}
+	if v == engine.Exec {
+		fs.BoolVar(&f.mockOnFail, "mock-on-fail", false, mockOnFailUsage)
 	}
 	if v == engine.Apply {
 		fs.BoolVar(&f.fromPlans, "from-plans", false, "apply each stack's plan saved by tmci plan, when there is one")
@@ -287,7 +291,8 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	a.addSecrets(r.Configs)
 	a.maskSecrets(r.Configs)
 	var ok bool
-	if r.RunEnv, ok = a.evalRunEnv(p, selected); !ok {
+	// The sources' run.env too: reading their outputs may need it.
+	if r.RunEnv, ok = a.evalRunEnv(p, withSources(p, r.Sharing, selected)); !ok {
 		return nil, errPrinted
 	}
 	if r.Inputs, ok = a.stackInputs(p, f.backend, env.Name, selected); !ok {
@@ -309,6 +314,7 @@ func (a *app) newRun(v engine.Verb, f *runFlags, p *project.Project, env engine.
 		FailFast:         f.failFast,
 		DetailedExitcode: f.detailedExitcode,
 		FromPlans:        f.fromPlans,
+		MockOnFail:       f.mockOnFail,
 		LockWait:         f.lockTimeout,
 		Version:          tmciVersion(),
 		Note:             a.stderr,

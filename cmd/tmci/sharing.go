@@ -6,6 +6,11 @@ import (
 	"github.com/tmci/tmci/sharing"
 )
 
+// mockOnFailUsage is the help of tmci run's and exec's --mock-on-fail,
+// named after terramate run's: the command is the user's, so tmci cannot
+// tell a plan from an apply and passes no mock unless told.
+const mockOnFailUsage = "pass an input block's mock when its source has no outputs in the environment yet (as a plan does); without it the stack fails"
+
 // sharingOf resolves the outputs sharing of p once per command (its
 // input blocks: sources, backends), printing its problems; nil after an
 // error.

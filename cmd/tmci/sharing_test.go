@@ -223,6 +223,23 @@ func testSharing(t *testing.T, root string, env map[string]string) {
 			}
 		}
 	}
+	// tmci exec (terramate run -- tmci exec ...) reads the same values;
+	// a mock only with --mock-on-fail, as the command may apply.
+	app := filepath.Join(root, "app")
+	show := []string{"--", "sh", "-c", `printf '%s' "$TF_VAR_vpc_id"`}
+	code, stdout, stderr := tmciCode(t.Context(), env, append([]string{"-C", app, "exec", "--env=staging"}, show...)...)
+	if code != 0 || stdout != `"vpc-staging"` {
+		t.Errorf("tmci exec in staging: exit %d, printed %q\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = tmciCode(t.Context(), env, append([]string{"-C", app, "exec", "--env=pr-3"}, show...)...)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "/src has no state in pr-3 yet") {
+		t.Errorf("tmci exec in pr-3 without --mock-on-fail: exit %d, printed %q\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = tmciCode(t.Context(), env, append([]string{"-C", app, "exec", "--env=pr-3", "--mock-on-fail"}, show...)...)
+	if code != 0 || stdout != `"mock-vpc"` || !strings.Contains(stderr, "using its mock value") {
+		t.Errorf("tmci exec in pr-3 with --mock-on-fail: exit %d, printed %q\n%s", code, stdout, stderr)
+	}
+
 	// The sensitive output, in any case, is in no log or report.
 	err := filepath.WalkDir(filepath.Join(root, ".tmci"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(path, ".tfplan") || strings.Contains(path, string(filepath.Separator)+".terraform"+string(filepath.Separator)) {
