@@ -240,6 +240,22 @@ func testSharing(t *testing.T, root string, env map[string]string) {
 		t.Errorf("tmci exec in pr-3 with --mock-on-fail: exit %d, printed %q\n%s", code, stdout, stderr)
 	}
 
+	// tmci inputs names where each input block's value comes from.
+	var listed []inputJSON
+	if err := json.Unmarshal([]byte(tmci(t, env, "-C", root, "inputs", "--env=pr-1", "--stack=app", "--json")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	from := map[string]string{}
+	for _, in := range listed {
+		from[in.Name] = in.FromStack
+		if in.FromStack != "" {
+			from[in.Name] += "@" + in.Defined
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"env": "", "claims": "", "vpc_id": "/src@app/stack.tm:5", "token": "/src@app/stack.tm:11"}, from); diff != "" {
+		t.Errorf("tmci inputs --json (-want +got):\n%s", diff)
+	}
+
 	// The sensitive output, in any case, is in no log or report.
 	err := filepath.WalkDir(filepath.Join(root, ".tmci"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(path, ".tfplan") || strings.Contains(path, string(filepath.Separator)+".terraform"+string(filepath.Separator)) {
