@@ -29,9 +29,10 @@ declare -A steps=(
 	[scale]="LEAKS=0 bench/scale.sh"
 	[scheduler-overhead]="ROUNDS=7 bench/scheduler-overhead.sh"
 	[plan-100]="ROUNDS=3 bench/plan-100.sh"
+	[sharing]="ROUNDS=5 bench/sharing.sh"
 	[gobench]="BENCHTIME=5x bench/gobench.sh"
 )
-order=(list list-run-order changed check property scale scheduler-overhead plan-100 gobench)
+order=(list list-run-order changed check property scale scheduler-overhead plan-100 sharing gobench)
 if [[ $# -gt 0 ]]; then
 	order=("$@")
 fi

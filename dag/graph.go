@@ -15,6 +15,7 @@ const (
 	OriginAfter  Origin = iota + 1 // the later stack's after entry
 	OriginBefore                   // the earlier stack's before entry
 	OriginParent                   // a parent stack runs before its nested stacks
+	OriginInput                    // the later stack reads the earlier one's outputs (an input block)
 )
 
 func (o Origin) String() string {
@@ -25,6 +26,8 @@ func (o Origin) String() string {
 		return "before"
 	case OriginParent:
 		return "parent"
+	case OriginInput:
+		return "input"
 	}
 	return fmt.Sprintf("Origin(%d)", uint8(o))
 }
@@ -146,6 +149,9 @@ func (x *Index) pullIn(sel []bool, nodes *[]int32) []int32 {
 		for _, t := range x.refs[refBefore][i] {
 			visit(t.stack)
 		}
+		for _, t := range x.inputs[i] {
+			visit(t.stack)
+		}
 		if sel[i] {
 			x.nestedOf(i, sel, func(j, _ int32) { visit(j) })
 		}
@@ -182,7 +188,7 @@ func (x *Index) nestedOf(i int32, sel []bool, f func(j, c int32)) {
 func (x *Index) edges(nodes, local []int32, sel []bool) []edge {
 	size := 0
 	for _, i := range nodes {
-		size += len(x.refs[refAfter][i]) + len(x.refs[refBefore][i])
+		size += len(x.refs[refAfter][i]) + len(x.refs[refBefore][i]) + len(x.inputs[i])
 	}
 	out := make([]edge, 0, size)
 	for n, i := range nodes {
@@ -191,6 +197,9 @@ func (x *Index) edges(nodes, local []int32, sel []bool) []edge {
 		}
 		for _, t := range x.refs[refBefore][i] {
 			out = append(out, edge{int32(n), local[t.stack], OriginBefore, i, t.entry})
+		}
+		for _, t := range x.inputs[i] {
+			out = append(out, edge{local[t.stack], int32(n), OriginInput, i, t.entry})
 		}
 		if sel[i] {
 			x.nestedOf(i, sel, func(j, c int32) {
@@ -278,6 +287,13 @@ func (g *Graph) note(e edge) edgeNote {
 	switch e.origin {
 	case OriginParent:
 		return edgeNote{fmt.Sprintf("%s is nested in %s", g.path(e.to), g.path(e.from)), s.Decl}
+	case OriginInput:
+		in := s.Inputs[e.entry]
+		why := fmt.Sprintf("%s reads input %s from %s", s.Path, in.Name, in.Source)
+		if e.from == e.to {
+			why += ", itself"
+		}
+		return edgeNote{why, in.Range}
 	case OriginAfter:
 		why := fmt.Sprintf("%s has after = %q", s.Path, s.After.List[e.entry])
 		if e.from == e.to {
@@ -444,6 +460,8 @@ func (g *Graph) Edges() []Edge {
 			out[i].Entry, out[i].Range = s.After.List[e.entry], s.After.Range
 		case OriginBefore:
 			out[i].Entry, out[i].Range = s.Before.List[e.entry], s.Before.Range
+		case OriginInput:
+			out[i].Entry, out[i].Range = s.Inputs[e.entry].Name, s.Inputs[e.entry].Range
 		}
 	}
 	return out

@@ -19,6 +19,17 @@ type Stack struct {
 	Decl hcl.Range
 
 	After, Before, Wants, WantedBy Refs
+	// Inputs are the stacks this one reads outputs from (Terramate's
+	// input blocks): each runs before it.
+	Inputs []InputRef
+}
+
+// InputRef is one input block: it reads the outputs of the stack at
+// Source (a project path, resolved from the block's from_stack_id).
+type InputRef struct {
+	Source string
+	Name   string    // the input's name
+	Range  hcl.Range // the input block
 }
 
 // Refs is one reference attribute of a stack: its entries as written and
@@ -79,6 +90,9 @@ type Index struct {
 
 	tags map[string][]int32 // tag -> stacks carrying it, ascending
 	refs [numRefKinds][][]target
+	// inputs are the sources of each stack's input blocks; entry
+	// indexes Stack.Inputs.
+	inputs [][]target
 }
 
 // NewIndex indexes stacks (in any order; paths must be unique and clean)
@@ -127,7 +141,32 @@ func NewIndex(stacks []Stack) (*Index, hcl.Diagnostics) {
 			start = end
 		}
 	}
-	return x, append(r.diags, x.wantsCycles()...)
+	diags := x.resolveInputs()
+	return x, append(append(r.diags, diags...), x.wantsCycles()...)
+}
+
+// resolveInputs finds the source of every input block. A source that is
+// no stack is an error: an input names exactly one stack.
+func (x *Index) resolveInputs() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	x.inputs = make([][]target, len(x.stacks))
+	for i := range x.stacks {
+		s := &x.stacks[i]
+		for e, in := range s.Inputs {
+			j, ok := x.byPath[in.Source]
+			if !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Unknown source stack",
+					Detail:   fmt.Sprintf("The input %s of stack %s reads the outputs of %s, which is no stack. Name an existing stack.", in.Name, s.Path, in.Source),
+					Subject:  subject(in.Range),
+				})
+				continue
+			}
+			x.inputs[i] = append(x.inputs[i], target{stack: j, entry: int32(e)})
+		}
+	}
+	return diags
 }
 
 // treeCompare compares project paths as if '/' sorted before every other

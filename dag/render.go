@@ -45,6 +45,8 @@ func (e Edge) describe() string {
 	switch e.Origin {
 	case OriginParent:
 		s = fmt.Sprintf("%s is nested in %s", e.To, e.From)
+	case OriginInput:
+		s = fmt.Sprintf("%s reads input %s from %s", e.DeclaredBy, e.Entry, e.From)
 	default:
 		s = fmt.Sprintf("%s has %s = %q", e.DeclaredBy, e.Origin, e.Entry)
 	}

@@ -38,9 +38,10 @@ func (x *Index) Select(base []string, opts SelectOptions) ([]string, error) {
 		add(i)
 	}
 	wantedBy := x.reverse(refWantedBy)
-	var after csr
+	var after, consumers csr
 	if opts.WithDependents {
 		after = x.reverse(refAfter)
+		consumers = reverseTargets(len(x.stacks), x.inputs)
 	}
 	for len(queue) > 0 {
 		i := queue[0]
@@ -62,6 +63,9 @@ func (x *Index) Select(base []string, opts SelectOptions) ([]string, error) {
 		for _, j := range after.of(i) {
 			add(j)
 		}
+		for _, j := range consumers.of(i) {
+			add(j)
+		}
 		pos := x.treePos[i]
 		for _, j := range x.tree[pos+1 : x.treeEnd[pos]] {
 			add(j)
@@ -79,11 +83,17 @@ func (x *Index) Select(base []string, opts SelectOptions) ([]string, error) {
 // reverse returns, for every stack t, the stacks whose k references
 // select t.
 func (x *Index) reverse(k refKind) csr {
+	return reverseTargets(len(x.stacks), x.refs[k])
+}
+
+// reverseTargets returns, for every stack t, the stacks i with t among
+// targets[i].
+func reverseTargets(n int, targets [][]target) csr {
 	var edges []int32Pair
-	for i, ts := range x.refs[k] {
+	for i, ts := range targets {
 		for _, t := range ts {
 			edges = append(edges, int32Pair{t.stack, int32(i)})
 		}
 	}
-	return newCSR(len(x.stacks), edges)
+	return newCSR(n, edges)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/tmci/tmci/project"
 	"github.com/tmci/tmci/report"
 	"github.com/tmci/tmci/scheduler"
+	"github.com/tmci/tmci/sharing"
 	"github.com/tmci/tmci/statestore"
 	"github.com/tmci/tmci/tf"
 )
@@ -88,6 +89,11 @@ type Run struct {
 	// Inputs is each stack's tmci.hcl inputs, "TF_VAR_name=value"; they
 	// come after RunEnv, so an input wins over a run.env TF_VAR_.
 	Inputs map[string][]string
+	// Sharing is the project's outputs sharing (Terramate's input
+	// blocks), nil without any: before a stack runs, the inputs it
+	// declares are read from their sources' outputs in the environment
+	// (sharedVars). Configs then holds the sources' backends too.
+	Sharing *sharing.Plan
 	// Runner runs terraform; its Bin is empty for Exec.
 	Runner *tf.Runner
 	// Extra are the arguments after --: the command of Exec, extra
@@ -100,6 +106,9 @@ type Run struct {
 	// FromPlans applies each stack's plan saved by a plan run, when
 	// there is one.
 	FromPlans bool
+	// MockOnFail lets tmci run and exec pass an input's mock (plan and
+	// drift always may; apply and destroy never do).
+	MockOnFail bool
 	// LockWait is how long to wait for another run's work-directory lock.
 	LockWait time.Duration
 	// Base is the change base commit when the stacks were selected by
@@ -132,6 +141,12 @@ type Run struct {
 	// Secrets are masked in every log and report the run writes; the
 	// caller masks the console and Note itself.
 	Secrets *redact.Set
+	// OnSecrets, when set, receives the secrets found while the run
+	// runs (sensitive outputs and the inputs made from them), after
+	// they joined Secrets; the caller may mask them in its CI.
+	OnSecrets func([]string)
+
+	shared *sharedState
 }
 
 // Execute takes the work directory's lock, runs the verb in every stack
@@ -150,6 +165,7 @@ func Execute(ctx context.Context, r *Run) (*report.Report, error) {
 		return nil, err
 	}
 	defer release()
+	r.shared = newSharedState()
 	start := time.Now()
 	results, err := scheduler.Run(ctx, r.schedule(), scheduler.Options{
 		Parallel:  r.Parallel,
@@ -256,6 +272,13 @@ func (r *Run) stackTask(ctx context.Context, path string, out io.Writer) (*repor
 		return nil, err
 	}
 	if r.Verb == Exec {
+		if r.needsSharedVars(path) {
+			vars, _, err := r.sharedVars(ctx, path, out)
+			if err != nil {
+				return nil, err
+			}
+			st.Env = append(st.Env, vars...)
+		}
 		return nil, r.Runner.Exec(ctx, st, r.Extra)
 	}
 	var initExtra []string
@@ -273,9 +296,18 @@ func (r *Run) stackTask(ctx context.Context, path string, out io.Writer) (*repor
 	if err != nil {
 		return nil, err
 	}
+	r.shared.markInited(path)
+	var mocked []string
+	if r.needsSharedVars(path) {
+		vars, m, err := r.sharedVars(ctx, path, out)
+		if err != nil {
+			return nil, err
+		}
+		st.Env, mocked = append(st.Env, vars...), m
+	}
 	switch r.Verb {
 	case Plan, Drift:
-		return r.plan(ctx, st, path)
+		return r.plan(ctx, st, path, mocked)
 	case Apply:
 		return r.apply(ctx, st, path)
 	case Destroy:
@@ -291,7 +323,7 @@ func (r *Run) stackTask(ctx context.Context, path string, out io.Writer) (*repor
 
 // plan runs plan -detailed-exitcode -out and counts its changes (see
 // tf.Runner.PlanCounted); drift also lists what changed outside terraform.
-func (r *Run) plan(ctx context.Context, st tf.Stack, path string) (*report.PlanReport, error) {
+func (r *Run) plan(ctx context.Context, st tf.Stack, path string, mocked []string) (*report.PlanReport, error) {
 	file := r.Layout.PlanFile(path)
 	text := &report.PlanText{}
 	st.Attempt = func() io.Writer { text = &report.PlanText{}; return text }
@@ -310,7 +342,7 @@ func (r *Run) plan(ctx context.Context, st tf.Stack, path string) (*report.PlanR
 	if err := os.Chmod(file, 0o600); err != nil {
 		return nil, err
 	}
-	if err := recordPlan(file, r.Layout.PlanRecord(path)); err != nil {
+	if err := recordPlan(file, r.Layout.PlanRecord(path), mocked); err != nil {
 		return nil, err
 	}
 	return &report.PlanReport{File: r.rel(file), Changes: res.Changes, Excerpt: r.Secrets.String(text.Excerpt()), Summary: res.Summary}, nil
@@ -354,26 +386,58 @@ func (r *Run) apply(ctx context.Context, st tf.Stack, path string) (*report.Plan
 // recordPlan writes the SHA-256 of the plan file to record, so that
 // apply --from-plans applies only plans tmci plan made: tmci plan refuses
 // -destroy, so a destroy plan (or any plan put in the work directory by
-// something else) is never applied in its place.
-func recordPlan(file, record string) error {
+// something else) is never applied in its place. The inputs that passed
+// their mock follow, one "mock " line each: such a plan is never applied.
+func recordPlan(file, record string, mocked []string) error {
 	sum, err := fileSum(file)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(record, []byte(sum+"\n"), 0o600)
+	text := sum + "\n"
+	for _, m := range mocked {
+		text += "mock " + strings.ReplaceAll(m, "\n", " ") + "\n"
+	}
+	return atomicfile.Write(record, []byte(text), 0o600)
 }
 
-// checkPlanRecord refuses a saved plan that does not match its record.
+// checkPlanRecord refuses a saved plan that does not match its record,
+// and one made with mock inputs.
 func checkPlanRecord(file, record string) error {
 	sum, err := fileSum(file)
 	if err != nil {
 		return err
 	}
 	want, err := os.ReadFile(record)
-	if err != nil || strings.TrimSpace(string(want)) != sum {
+	lines := strings.Split(strings.TrimSpace(string(want)), "\n")
+	if err != nil || lines[0] != sum {
 		return fmt.Errorf("the saved plan %s was not made by tmci plan, or changed since (a plan made with -destroy, say): run tmci plan again, or apply without --from-plans", file)
 	}
+	var mocked []string
+	for _, l := range lines[1:] {
+		if m, ok := strings.CutPrefix(l, "mock "); ok {
+			mocked = append(mocked, m)
+		}
+	}
+	if len(mocked) > 0 {
+		return fmt.Errorf("the saved plan %s used mock values for the inputs %s, whose sources had no outputs yet: tmci never applies a mock; apply the sources first, then plan again or apply without --from-plans", file, strings.Join(mocked, ", "))
+	}
 	return nil
+}
+
+// needsSharedVars says whether the stack's input blocks must be read
+// before its command: always, except when apply --from-plans applies a
+// saved plan, which holds its variables (checkPlanRecord refuses one
+// made with mocks).
+func (r *Run) needsSharedVars(path string) bool {
+	if r.Sharing == nil || len(r.Sharing.Inputs[path]) == 0 || r.Verb == Init {
+		return false
+	}
+	if r.Verb == Apply && r.FromPlans {
+		if _, err := os.Lstat(r.Layout.PlanFile(path)); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func fileSum(path string) (string, error) {

@@ -37,6 +37,7 @@ func (r *Run) report(results []scheduler.Result[*report.PlanReport], start time.
 			Plan:               res.Value,
 			Backend:            r.Backends[s.Path],
 			Diagnostics:        r.Invalid[s.Path],
+			MockedInputs:       r.mockedInputs(s.Path),
 		}
 		switch res.Status {
 		case scheduler.Skipped:

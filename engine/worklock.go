@@ -35,10 +35,15 @@ const noFollow = syscall.O_NOFOLLOW
 // one per stack under terramate run --parallel, run together, but never
 // beside a run.
 func lockWorkDir(ctx context.Context, dir, command string, wait time.Duration, note io.Writer, shared bool) (release func(), err error) {
+	return lockIn(ctx, dir, ".lock", command, wait, note, shared)
+}
+
+// lockIn is lockWorkDir on the file name in dir.
+func lockIn(ctx context.Context, dir, name, command string, wait time.Duration, note io.Writer, shared bool) (release func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the work directory: %w", err)
 	}
-	path := filepath.Join(dir, ".lock")
+	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open the work directory's lock: %w", err)

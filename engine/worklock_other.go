@@ -16,3 +16,8 @@ const noFollow = 0
 func lockWorkDir(ctx context.Context, dir, command string, wait time.Duration, note io.Writer, shared bool) (release func(), err error) {
 	return func() {}, nil
 }
+
+// lockIn is lockWorkDir on the file name in dir.
+func lockIn(ctx context.Context, dir, name, command string, wait time.Duration, note io.Writer, shared bool) (release func(), err error) {
+	return func() {}, nil
+}

@@ -140,26 +140,14 @@ func SortedInputNames(m map[string]*hclsyntax.Attribute) []string {
 	return names
 }
 
-// sharedInput records a Terramate outputs-sharing input "<name>" {}
-// block; Terramate checks the rest of it.
-func (dc *dirConfig) sharedInput(block *hclsyntax.Block) {
-	if len(block.Labels) != 1 {
-		return
-	}
-	if dc.sharedInputs == nil {
-		dc.sharedInputs = map[string]hcl.Range{}
-	}
-	dc.sharedInputs[block.Labels[0]] = block.DefRange()
-}
-
 // SharedInput returns where the stack at project path stackPath declares
 // Terramate's input "<name>" block: outputs sharing passes that
 // variable, so a tmci.hcl input of the same name would fight it.
 func (p *Project) SharedInput(stackPath, name string) (hcl.Range, bool) {
-	dc := p.dirs[stackPath]
-	if dc == nil {
-		return hcl.Range{}, false
+	for _, in := range p.SharedInputs(stackPath) {
+		if in.Name == name {
+			return in.DeclRange, true
+		}
 	}
-	rng, ok := dc.sharedInputs[name]
-	return rng, ok
+	return hcl.Range{}, false
 }

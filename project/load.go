@@ -42,9 +42,10 @@ type dirConfig struct {
 	stack   *Stack
 	globals []*globalDef
 	runEnv  []*hclsyntax.Attribute // terramate.config.run.env
-	// sharedInputs are the labels of Terramate's outputs-sharing input
-	// blocks, by name (see SharedInput).
-	sharedInputs map[string]hcl.Range
+	// sharingBackends and inputs are the directory's outputs-sharing
+	// blocks (parseSharing).
+	sharingBackends []*SharingBackend
+	inputs          []*SharedInput
 }
 
 // loader holds the state of one Load call.
@@ -59,6 +60,9 @@ type loader struct {
 	// the root's experiments are read; experiments are those.
 	experimental []*hclsyntax.Block
 	experiments  []string
+	// sharing holds the outputs-sharing blocks, read once the
+	// experiment is known (parseSharing).
+	sharing []sharingBlock
 }
 
 // Load reads the project rooted at root (an existing directory). Every
@@ -101,6 +105,7 @@ func Load(root string, opts Options) (*Project, hcl.Diagnostics) {
 	l.finishStacks()
 	l.readTerramateConfig()
 	l.checkExperimental()
+	l.parseSharing()
 	l.diags = append(l.diags, p.TMCI.validate()...)
 	return p, l.diags
 }
@@ -319,13 +324,16 @@ func (l *loader) loadDir(dir, projPath string, files []string) {
 			case "input":
 				// Terramate's outputs-sharing input: experimental too.
 				l.experimental = append(l.experimental, block)
-				dc.sharedInput(block)
+				l.sharing = append(l.sharing, sharingBlock{dc, block})
 			case "import":
 				imported := l.importBlock(block, dir, projPath, []string{filepath.Join(dir, name)})
 				dc.globals = append(imported, dc.globals...)
 			default:
 				if _, ok := experimentalBlocks[block.Type]; ok {
 					l.experimental = append(l.experimental, block)
+				}
+				if block.Type == "sharing_backend" || block.Type == "output" {
+					l.sharing = append(l.sharing, sharingBlock{dc, block})
 				}
 				if !terramateBlocks[block.Type] {
 					l.diags = append(l.diags, &hcl.Diagnostic{

@@ -259,6 +259,13 @@ func row(s *StackReport) string {
 	if s.Status == StatusSkipped && len(s.FailedDependencies) > 0 {
 		status += " (" + strings.Join(s.FailedDependencies, ", ") + " failed)"
 	}
+	if len(s.MockedInputs) > 0 {
+		names := make([]string, len(s.MockedInputs))
+		for i, m := range s.MockedInputs {
+			names[i] = m.Name
+		}
+		status += " (mock inputs: " + strings.Join(names, ", ") + ")"
+	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", code(s.Path), escapeCell(status), c, u, del, dur)
 }
 

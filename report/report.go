@@ -129,6 +129,21 @@ type StackReport struct {
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 	// Drift is, for a drift run, one of the Drift constants.
 	Drift string `json:"drift,omitempty"`
+	// MockedInputs are the stack's input blocks (Terramate's outputs
+	// sharing) that passed their mock instead of the source's output.
+	MockedInputs []MockedInput `json:"mocked_inputs,omitempty"`
+}
+
+// MockedInput is an input that passed its mock value: the source stack
+// had no state in the environment, or its outputs could not give the
+// value. Only plans (and drift, and tmci run) use mocks.
+type MockedInput struct {
+	Name string `json:"name"`
+	// Source is the stack whose outputs the input reads.
+	Source string `json:"source"`
+	// Defined is the input block's file:line.
+	Defined string `json:"defined"`
+	Reason  string `json:"reason"`
 }
 
 // What a drift run found in one stack.

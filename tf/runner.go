@@ -192,6 +192,20 @@ func (r *Runner) Show(ctx context.Context, s Stack, planFile string) (Summary, e
 	return sum, nil
 }
 
+// Outputs runs `output -json` and returns what it printed: the outputs
+// of the stack's state, "{}" when it has none. Standard error goes to
+// s.Out; standard output is kept up to max bytes, and more is an error.
+func (r *Runner) Outputs(ctx context.Context, s Stack, max int) ([]byte, error) {
+	stdout := &boundedBuffer{max: max}
+	if err := r.terraform(ctx, s, stdout, s.Out, []string{"output", "-json"}); err != nil {
+		return nil, err
+	}
+	if stdout.overflow {
+		return nil, fmt.Errorf("output -json in %s printed over %d bytes, tmci's limit for a stack's outputs", s.Dir, max)
+	}
+	return stdout.buf.Bytes(), nil
+}
+
 // Apply applies the saved plan planFile, or, when planFile is empty, plans
 // and applies at once with -auto-approve. It returns the counts of
 // terraform's closing line, also when the command failed after it.

@@ -17,6 +17,7 @@ import (
 	"github.com/tmci/tmci/engine"
 	"github.com/tmci/tmci/internal/redact"
 	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/sharing"
 )
 
 // Exit codes, as docs/architecture.md lists them.
@@ -55,6 +56,8 @@ type app struct {
 	// secrets are the run's secret values, masked in everything written
 	// to stdout, stderr, logs and reports (internal/redact).
 	secrets *redact.Set
+	// sharingPlans memoises sharingOf per loaded project.
+	sharingPlans map[*project.Project]*sharing.Plan
 	// unmasked is stdout without the redaction layer, for the one output
 	// that must name secrets: GitHub's ::add-mask:: commands.
 	unmasked io.Writer

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,10 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 		a.printDiags(p, diags)
 		n := errorCount(diags)
 		return fmt.Errorf("%d %s in globals", n, plural(n, "error", "errors"))
+	}
+	// Outputs sharing's input blocks: sources, backends, commands.
+	if _, ok := a.sharingOf(p); !ok {
+		return errors.New("the input blocks have problems (see above)")
 	}
 	if len(p.TMCI.Backends) == 0 {
 		fmt.Fprintln(a.stdout, "tmci check: no tmci.hcl declares a backend; nothing to check")

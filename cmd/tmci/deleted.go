@@ -182,7 +182,7 @@ func (a *app) destroyAt(revs *changes.Revisions, p *project.Project, r *engine.R
 	if len(stacks) == 0 {
 		return a.fail(name, fmt.Errorf("no stack of %s is in %.12s, the revision the ledger recorded: nothing destroyed there", strings.Join(r.Forget, ", "), r.Revision))
 	}
-	x, diags := dag.NewIndex(dagStacks(wp))
+	x, diags := dag.NewIndex(dagStacks(wp, nil))
 	a.printDiags(wp, diags)
 	if diags.HasErrors() {
 		return a.fail(name, errPrinted)

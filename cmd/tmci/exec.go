@@ -110,6 +110,7 @@ func (a *app) cmdExec(args []string) int {
 	grace := fs.Duration("grace", tf.DefaultGrace, "after an interrupt, how long the command may take to stop before it is killed")
 	yes := fs.Bool("yes", false, "confirm: run the command in a protected environment")
 	lockWait := fs.Duration("lock-timeout", engine.DefaultLockTimeout, "how long to wait while a tmci run holds the work directory (`DURATION`)")
+	mockOnFail := fs.Bool("mock-on-fail", false, mockOnFailUsage)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
@@ -132,7 +133,7 @@ func (a *app) cmdExec(args []string) int {
 	if err != nil {
 		return a.fail("tmci exec", err)
 	}
-	r.LockWait, r.Note = *lockWait, a.stderr
+	r.LockWait, r.Note, r.MockOnFail = *lockWait, a.stderr, *mockOnFail
 	release, err := r.LockShared(a.ctx)
 	if err != nil {
 		return fail("%v", err)
@@ -144,6 +145,17 @@ func (a *app) cmdExec(args []string) int {
 	}
 	st.Dir, st.Err = a.wd, a.stderr
 	runner := &tf.Runner{Env: a.environ(), Grace: *grace, Logger: a.log}
+	if r.Sharing != nil {
+		r.Runner = &tf.Runner{Env: a.environ(), Grace: *grace, NoColor: true, Logger: a.log}
+		if r.Runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
+			return fail("%v", err)
+		}
+		vars, err := r.SharedEnv(a.ctx, s.Path, a.stderr)
+		if err != nil {
+			return fail("%v", err)
+		}
+		st.Env = append(st.Env, vars...)
+	}
 	if err := runner.Exec(a.ctx, st, argv); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.Exited() {
@@ -200,17 +212,48 @@ func (a *app) execRun(p *project.Project, s *project.Stack, bf backendFlags, wor
 		}
 		if c != nil {
 			r.Configs[s.Path] = c
-			a.addSecrets(r.Configs)
 		}
+		if err := a.execSources(p, s, res, env.Name, r); err != nil {
+			return nil, err
+		}
+		a.addSecrets(r.Configs)
 	} else if len(*bf.backendConfig) > 0 {
 		return nil, errNoBackendBlock
 	}
+	if pl, ok := a.sharingOf(p); !ok {
+		return nil, errPrinted
+	} else if len(pl.Inputs[s.Path]) > 0 {
+		r.Sharing, r.OnSecrets = pl, a.maskValues
+	}
 	var ok bool
-	if r.RunEnv, ok = a.evalRunEnv(p, []*project.Stack{s}); !ok {
+	// The sources' run.env too: reading their outputs may need it.
+	if r.RunEnv, ok = a.evalRunEnv(p, withSources(p, r.Sharing, []*project.Stack{s})); !ok {
 		return nil, errPrinted
 	}
 	if r.Inputs, ok = a.stackInputs(p, bf, env.Name, []*project.Stack{s}); !ok {
 		return nil, errPrinted
 	}
 	return r, nil
+}
+
+// execSources adds to r the backends of the stacks whose outputs s reads
+// (its input blocks), for tmci exec to read them in the environment.
+func (a *app) execSources(p *project.Project, s *project.Stack, res *backend.Resolver, env string, r *engine.Run) error {
+	pl, ok := a.sharingOf(p)
+	if !ok {
+		return errPrinted
+	}
+	var diags hcl.Diagnostics
+	for _, src := range pl.Sources([]string{s.Path}) {
+		c, d := res.Resolve(p.Scope(p.Stack(src)), env)
+		diags = append(diags, d...)
+		if c != nil {
+			r.Configs[src] = c
+		}
+	}
+	a.printDiags(p, diags)
+	if diags.HasErrors() {
+		return errPrinted
+	}
+	return nil
 }

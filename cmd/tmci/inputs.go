@@ -68,6 +68,10 @@ type inputJSON struct {
 	HCL string `json:"hcl"`
 	// Defined is the file:line of the winning definition.
 	Defined string `json:"defined"`
+	// FromStack is, for a Terramate input block, the stack whose
+	// outputs give the value when the stack runs; Value is then null
+	// and HCL empty (tmci inputs reads no state).
+	FromStack string `json:"from_stack,omitempty"`
 }
 
 func (a *app) cmdInputs(args []string) int {
@@ -115,6 +119,10 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 	if err != nil {
 		return err
 	}
+	pl, ok := a.sharingOf(p)
+	if !ok {
+		return errPrinted
+	}
 	out := []inputJSON{}
 	failed := false
 	for _, s := range stacks {
@@ -137,6 +145,10 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 			}
 			out = append(out, j)
 		}
+		for _, in := range pl.Inputs[s.Path] {
+			out = append(out, inputJSON{Stack: s.Path, Environment: *bf.env, Name: in.Name, Sensitive: in.Sensitive,
+				Value: json.RawMessage("null"), Defined: in.Where(), FromStack: in.Source})
+		}
 	}
 	if failed {
 		return errPrinted
@@ -156,6 +168,10 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 		if j.Stack != stack {
 			stack = j.Stack
 			fmt.Fprintf(a.stdout, "%s\n", printable.String(stack))
+		}
+		if j.FromStack != "" {
+			fmt.Fprintf(a.stdout, "  %s = <outputs of %s when it runs> (input block at %s)\n", j.Name, printable.String(j.FromStack), printable.String(j.Defined))
+			continue
 		}
 		fmt.Fprintf(a.stdout, "  %s = %s\n", j.Name, strings.ReplaceAll(printable.String(j.HCL), "\n", "\n    "))
 	}

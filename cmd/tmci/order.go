@@ -15,6 +15,7 @@ import (
 	"github.com/tmci/tmci/internal/projectpath"
 	"github.com/tmci/tmci/internal/repofile"
 	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/sharing"
 )
 
 // selection holds the stack selection and ordering flags shared by the
@@ -209,7 +210,11 @@ func (a *app) stackAt(p *project.Project, ref string) *project.Stack {
 // leaves the root: their wants closure (unless noWants) and, with
 // --with-dependents, their dependents. The result is in path order.
 func (s *selection) grow(a *app, p *project.Project, stacks []*project.Stack) (*dag.Index, []*project.Stack, error) {
-	x, diags := dag.NewIndex(dagStacks(p))
+	pl, ok := a.sharingOf(p)
+	if !ok {
+		return nil, nil, errPrinted
+	}
+	x, diags := dag.NewIndex(dagStacks(p, pl))
 	a.printDiags(p, diags)
 	if diags.HasErrors() {
 		return nil, nil, errPrinted
@@ -229,8 +234,9 @@ func (s *selection) grow(a *app, p *project.Project, stacks []*project.Stack) (*
 	return x, out, nil
 }
 
-// dagStacks describes the project's stacks for package dag.
-func dagStacks(p *project.Project) []dag.Stack {
+// dagStacks describes the project's stacks for package dag, with the
+// edges of their input blocks (pl, which may be nil).
+func dagStacks(p *project.Project, pl *sharing.Plan) []dag.Stack {
 	out := make([]dag.Stack, len(p.Stacks))
 	for i, s := range p.Stacks {
 		out[i] = dag.Stack{
@@ -241,6 +247,7 @@ func dagStacks(p *project.Project) []dag.Stack {
 			Before:   dag.Refs{List: s.Before, Range: s.AttrRange("before")},
 			Wants:    dag.Refs{List: s.Wants, Range: s.AttrRange("wants")},
 			WantedBy: dag.Refs{List: s.WantedBy, Range: s.AttrRange("wanted_by")},
+			Inputs:   inputRefs(pl, s.Path),
 		}
 	}
 	return out

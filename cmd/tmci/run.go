@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -37,6 +38,7 @@ type runFlags struct {
 	yes              bool
 	fromPlans        bool
 	deleted          bool
+	mockOnFail       bool
 	// ask is set by prepareRun when apply or destroy runs in a terminal
 	// without --yes: the user confirms after seeing what will change.
 	ask bool
@@ -68,6 +70,9 @@ func (a *app) addRunFlags(fs *pflag.FlagSet, v engine.Verb) *runFlags {
 	}
 	if v == engine.Destroy {
 		fs.BoolVar(&f.deleted, "deleted", false, "destroy the stacks deleted from the code whose resources the ledger records, each from the last revision that had it")
+	}
+	if v == engine.Exec {
+		fs.BoolVar(&f.mockOnFail, "mock-on-fail", false, mockOnFailUsage)
 	}
 	if v == engine.Apply {
 		fs.BoolVar(&f.fromPlans, "from-plans", false, "apply each stack's plan saved by tmci plan, when there is one")
@@ -268,13 +273,29 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	for i, path := range r.Deps.Order {
 		selected[i] = p.Stack(path)
 	}
-	if r.Configs, r.Backends, r.Invalid, err = a.checkBackends(v, p, env, selected, f); err != nil {
+	pl, _ := a.sharingOf(p) // grow resolved it
+	if r.Configs, r.Backends, r.Invalid, err = a.checkBackends(v, p, env, withSources(p, pl, selected), f); err != nil {
 		return nil, err
+	}
+	if pl != nil && len(pl.Sources(r.Deps.Order)) > 0 {
+		r.Sharing = pl
+		var mu sync.Mutex // stacks find secrets concurrently
+		r.OnSecrets = func(values []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			a.maskValues(values)
+		}
+		if runner.Bin == "" { // tmci run reads the sources' outputs with terraform or tofu
+			if runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
+				return nil, err
+			}
+		}
 	}
 	a.addSecrets(r.Configs)
 	a.maskSecrets(r.Configs)
 	var ok bool
-	if r.RunEnv, ok = a.evalRunEnv(p, selected); !ok {
+	// The sources' run.env too: reading their outputs may need it.
+	if r.RunEnv, ok = a.evalRunEnv(p, withSources(p, r.Sharing, selected)); !ok {
 		return nil, errPrinted
 	}
 	if r.Inputs, ok = a.stackInputs(p, f.backend, env.Name, selected); !ok {
@@ -296,6 +317,7 @@ func (a *app) newRun(v engine.Verb, f *runFlags, p *project.Project, env engine.
 		FailFast:         f.failFast,
 		DetailedExitcode: f.detailedExitcode,
 		FromPlans:        f.fromPlans,
+		MockOnFail:       f.mockOnFail,
 		LockWait:         f.lockTimeout,
 		Version:          tmciVersion(),
 		Note:             a.stderr,

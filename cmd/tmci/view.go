@@ -60,6 +60,7 @@ func (a *app) renderRun(r *engine.Run, rep *report.Report, err error) int {
 	a.printInvalid(r, rep)
 	a.warnDeleted(r)
 	a.printDrift(r, rep)
+	mocked := a.printMocked(r, rep)
 	a.annotateFailures(r, rep)
 	if err != nil {
 		// The console is then all there is: say why stacks failed.
@@ -72,8 +73,40 @@ func (a *app) renderRun(r *engine.Run, rep *report.Report, err error) int {
 	}
 	// Named only once written: a full disk leaves none.
 	fmt.Fprintf(a.stderr, "%s: report %s\n", name, a.displayPath(r.Layout.Report()))
-	a.printNext(r, rep)
+	if !mocked {
+		a.printNext(r, rep)
+	}
 	return rep.ExitCode
+}
+
+// printMocked names, per stack, the inputs that passed their mock (its
+// sources had no outputs in the environment yet), and says that such a
+// plan is not applied; it reports whether there was one.
+func (a *app) printMocked(r *engine.Run, rep *report.Report) bool {
+	var sources []string
+	seen := map[string]bool{}
+	for _, s := range rep.Stacks {
+		if len(s.MockedInputs) == 0 {
+			continue
+		}
+		parts := make([]string, len(s.MockedInputs))
+		for i, m := range s.MockedInputs {
+			parts[i] = fmt.Sprintf("%s (%s: %s)", m.Name, m.Defined, m.Reason)
+			if !seen[m.Source] {
+				seen[m.Source] = true
+				sources = append(sources, m.Source)
+			}
+		}
+		fmt.Fprintf(a.stderr, "tmci %s: %s used mock values for %s\n", r.Verb, printable.String(s.Path), printable.String(strings.Join(parts, ", ")))
+	}
+	if len(sources) == 0 {
+		return false
+	}
+	if r.Verb == engine.Plan {
+		fmt.Fprintf(a.stderr, "tmci plan: plans made with mock values are never applied: apply %s in %s first (one tmci apply runs sources before their consumers)\n",
+			printable.String(strings.Join(sources, ", ")), r.Env.Name)
+	}
+	return true
 }
 
 // printNext ends a plan that fully succeeded with what to run next.

@@ -1,0 +1,186 @@
+package sharing
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/tools/txtar"
+
+	"github.com/tmci/tmci/funcs"
+	"github.com/tmci/tmci/internal/fixture"
+	"github.com/tmci/tmci/project"
+)
+
+const head = `-- terramate.tm.hcl --
+terramate {
+  config {
+    experiments = ["outputs-sharing"]
+  }
+}
+sharing_backend "default" {
+  type     = terraform
+  filename = "sharing.tf"
+  command  = ["tofu", "output", "-json"]
+}
+-- globals.tm --
+globals {
+  src = "net"
+}
+-- net/stack.tm --
+stack {
+  id = "net"
+}
+`
+
+func resolve(t *testing.T, src string) (*Plan, error) {
+	t.Helper()
+	root := t.TempDir()
+	if err := fixture.WriteFiles(root, txtar.Parse([]byte(head+src))); err != nil {
+		t.Fatal(err)
+	}
+	p, diags := project.Load(root, project.Options{})
+	if diags.HasErrors() {
+		t.Fatalf("load: %s", diags.Error())
+	}
+	pl, diags := Resolve(p)
+	if diags.HasErrors() {
+		return pl, diags
+	}
+	return pl, nil
+}
+
+const consumer = `-- app/stack.tm --
+stack {
+  id = "app"
+}
+input "vpc" {
+  backend       = "default"
+  from_stack_id = global.src
+  value         = "${outputs.vpc.value}-${terramate.stack.id}"
+  mock          = "mock-vpc"
+}
+input "token" {
+  backend       = "default"
+  from_stack_id = "net"
+  value         = tm_upper(outputs.token.value)
+  sensitive     = false
+}
+input "always" {
+  backend       = "default"
+  from_stack_id = "net"
+  value         = outputs.plain.value
+  sensitive     = true
+}
+`
+
+func TestResolve(t *testing.T) {
+	pl, err := resolve(t, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range pl.Inputs["/app"] {
+		got = append(got, in.Name+" <- "+in.Source+" via "+in.Backend.Name+" at "+in.Where())
+	}
+	want := []string{"vpc <- /net via default at app/stack.tm:4", "token <- /net via default at app/stack.tm:10", "always <- /net via default at app/stack.tm:16"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inputs (-want +got):\n%s", diff)
+	}
+	if !pl.Inputs["/app"][2].Sensitive || pl.Inputs["/app"][1].Sensitive {
+		t.Error("sensitive is not read from the block")
+	}
+	if diff := cmp.Diff([]string{"/net"}, pl.Sources([]string{"/app", "/net"})); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"unknown backend", "-- a/stack.tm --\nstack {}\ninput \"x\" {\n  backend = \"nope\"\n  from_stack_id = \"net\"\n  value = 1\n}\n", "a/stack.tm:3,13-19: Unknown sharing backend"},
+		{"own stack", "-- a/stack.tm --\nstack {\n  id = \"a\"\n}\ninput \"x\" {\n  backend = \"default\"\n  from_stack_id = \"a\"\n  value = 1\n}\n", "a/stack.tm:6,19-22: Input reads its own stack"},
+		{"id not a string", "-- a/stack.tm --\nstack {}\ninput \"x\" {\n  backend = \"default\"\n  from_stack_id = 3\n  value = 1\n}\n", "a/stack.tm:4,19-20: Invalid input from_stack_id"},
+		{"undefined global", "-- a/stack.tm --\nstack {}\ninput \"x\" {\n  backend = \"default\"\n  from_stack_id = global.nope\n  value = 1\n}\n", "Undefined global"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolve(t, tt.src)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeOutputs(t *testing.T) {
+	v, secrets, err := DecodeOutputs([]byte(`{"vpc":{"sensitive":false,"type":"string","value":"vpc-1"},
+"token":{"sensitive":true,"type":"string","value":"s3cret"},
+"plain":{"sensitive":false,"type":["list","number"],"value":[1,2]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"s3cret"}, secrets); diff != "" {
+		t.Errorf("secrets (-want +got):\n%s", diff)
+	}
+	if !v.GetAttr("token").GetAttr("value").HasMark(funcs.Sensitive) || v.GetAttr("vpc").GetAttr("value").IsMarked() {
+		t.Error("only the sensitive output's value is marked")
+	}
+	empty, _, err := DecodeOutputs([]byte("{}\n"))
+	if err != nil || len(empty.Type().AttributeTypes()) != 0 {
+		t.Errorf("no state: %#v, %v", empty, err)
+	}
+	for _, bad := range []string{``, `[]`, `{"a":1}`, `{"a":{"type":"string"}}`, `{"a":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`} {
+		if _, _, err := DecodeOutputs([]byte(bad)); err == nil {
+			t.Errorf("DecodeOutputs(%.40q) accepted it", bad)
+		}
+	}
+}
+
+func TestEval(t *testing.T) {
+	pl, err := resolve(t, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := pl.Inputs["/app"]
+	outputs, _, err := DecodeOutputs([]byte(`{"vpc":{"sensitive":false,"type":"string","value":"vpc-1"},
+"token":{"sensitive":true,"type":"string","value":"s3cret"},
+"plain":{"sensitive":false,"type":"string","value":"p"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Val            string
+		Secret, Mocked bool
+	}
+	got := map[string]result{}
+	for _, in := range ins {
+		v, diags := pl.Eval(in, outputs, false, "pr-1", false)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", in.Name, diags.Error())
+		}
+		got[in.Name] = result{v.Val.AsString(), v.Secret, v.Mocked}
+	}
+	want := map[string]result{
+		"vpc":    {"vpc-1-app", false, false},
+		"token":  {"S3CRET", true, false}, // from a sensitive output, whatever the block says
+		"always": {"p", true, false},      // the block says so
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+
+	// No state: the mock when allowed, else an error naming the block.
+	v, diags := pl.Eval(ins[0], cty.EmptyObjectVal, true, "pr-2", true)
+	if diags.HasErrors() || !v.Mocked || v.Val.AsString() != "mock-vpc" || v.Reason != "/net has no state in pr-2 yet" {
+		t.Errorf("plan without state: %#v %v", v, diags)
+	}
+	_, diags = pl.Eval(ins[0], cty.EmptyObjectVal, true, "pr-2", false)
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "app/stack.tm:4") || !strings.Contains(diags.Error(), "apply /net in pr-2 first") {
+		t.Errorf("apply without state: %v", diags)
+	}
+	_, diags = pl.Eval(ins[1], cty.EmptyObjectVal, true, "pr-2", true) // no mock
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "declare a mock") {
+		t.Errorf("plan without state or mock: %v", diags)
+	}
+}
