@@ -75,17 +75,7 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 		rep.Diags = append(rep.Diags, a.toolDiags(p, bin)...)
 	}
 	if asJSON {
-		out, err := rep.JSON()
-		if err != nil {
-			return err
-		}
-		if _, err := a.stdout.Write(out); err != nil {
-			return err
-		}
-		if rep.Diags.HasErrors() {
-			return errPrinted // the problems are in the JSON
-		}
-		return nil
+		return a.printCheckJSON(rep)
 	}
 	a.printDiags(p, rep.Diags)
 	if n := errorCount(rep.Diags); n > 0 {
@@ -93,6 +83,22 @@ func (a *app) check(fs *pflag.FlagSet, bf backendFlags, asJSON bool) error {
 	}
 	fmt.Fprintf(a.stdout, "tmci check: %d %s in %s: backends isolated\n",
 		rep.Stacks, plural(rep.Stacks, "stack", "stacks"), strings.Join(rep.Envs, ", "))
+	return nil
+}
+
+// printCheckJSON prints rep as JSON; the problems are in it, so an error
+// is errPrinted.
+func (a *app) printCheckJSON(rep *backend.Report) error {
+	out, err := rep.JSON()
+	if err != nil {
+		return err
+	}
+	if _, err := a.stdout.Write(out); err != nil {
+		return err
+	}
+	if rep.Diags.HasErrors() {
+		return errPrinted
+	}
 	return nil
 }
 

@@ -105,65 +105,87 @@ func envNamespace(environ []string) cty.Value {
 // isolation across stacks).
 func (a *app) cmdExec(args []string) int {
 	fs := a.flags("exec")
-	bf := a.addBackendFlags(fs)
-	workDir := fs.String("work-dir", "", "`DIR` for data directories (default <root>/.tmci)")
-	grace := fs.Duration("grace", tf.DefaultGrace, "after an interrupt, how long the command may take to stop before it is killed")
-	yes := fs.Bool("yes", false, "confirm: run the command in a protected environment")
-	lockWait := fs.Duration("lock-timeout", engine.DefaultLockTimeout, "how long to wait while a tmci run holds the work directory (`DURATION`)")
-	mockOnFail := fs.Bool("mock-on-fail", false, mockOnFailUsage)
+	f := &execFlags{backend: a.addBackendFlags(fs)}
+	fs.StringVar(&f.workDir, "work-dir", "", "`DIR` for data directories (default <root>/.tmci)")
+	fs.DurationVar(&f.grace, "grace", tf.DefaultGrace, "after an interrupt, how long the command may take to stop before it is killed")
+	fs.BoolVar(&f.yes, "yes", false, "confirm: run the command in a protected environment")
+	fs.DurationVar(&f.lockWait, "lock-timeout", engine.DefaultLockTimeout, "how long to wait while a tmci run holds the work directory (`DURATION`)")
+	fs.BoolVar(&f.mockOnFail, "mock-on-fail", false, mockOnFailUsage)
 	if ok, code := a.parse(fs, args); !ok {
 		return code
 	}
-	fail := func(format string, args ...any) int {
-		return a.fail("tmci exec", fmt.Errorf(format, args...))
-	}
-	argv, err := execArgv(fs, *lockWait, *grace)
+	code, err := a.exec(fs, f)
 	if err != nil {
-		return fail("%v", err)
+		return a.fail("tmci exec", err)
+	}
+	return code
+}
+
+// execFlags are the flags of tmci exec.
+type execFlags struct {
+	backend         backendFlags
+	workDir         string
+	grace, lockWait time.Duration
+	yes, mockOnFail bool
+}
+
+// exec is tmci exec after its flags are parsed. It returns the command's
+// exit status, or an error when the command could not run.
+func (a *app) exec(fs *pflag.FlagSet, f *execFlags) (int, error) {
+	argv, err := execArgv(fs, f.lockWait, f.grace)
+	if err != nil {
+		return 0, err
 	}
 	p, err := a.loadProject()
 	if err != nil {
-		return a.fail("tmci exec", err)
+		return 0, err
 	}
 	s := p.StackOf(a.wdPath(p))
 	if s == nil {
-		return fail("%s is in no stack: run tmci exec in a stack directory (e.g. through terramate run)", a.wd)
+		return 0, fmt.Errorf("%s is in no stack: run tmci exec in a stack directory (e.g. through terramate run)", a.wd)
 	}
-	r, err := a.execRun(p, s, bf, *workDir, *yes)
+	r, err := a.execRun(p, s, f.backend, f.workDir, f.yes)
 	if err != nil {
-		return a.fail("tmci exec", err)
+		return 0, err
 	}
-	r.LockWait, r.Note, r.MockOnFail = *lockWait, a.stderr, *mockOnFail
+	r.LockWait, r.Note, r.MockOnFail = f.lockWait, a.stderr, f.mockOnFail
 	release, err := r.LockShared(a.ctx)
 	if err != nil {
-		return fail("%v", err)
+		return 0, err
 	}
 	defer release()
 	st, err := r.StackEnv(s, a.stdout)
 	if err != nil {
-		return fail("%v", err)
+		return 0, err
 	}
 	st.Dir, st.Err = a.wd, a.stderr
-	runner := &tf.Runner{Env: a.environ(), Grace: *grace, Logger: a.log}
 	if r.Sharing != nil {
-		r.Runner = &tf.Runner{Env: a.environ(), Grace: *grace, NoColor: true, Logger: a.log}
-		if r.Runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
-			return fail("%v", err)
-		}
-		vars, err := r.SharedEnv(a.ctx, s.Path, a.stderr)
+		vars, err := a.execSharedEnv(r, s, f.grace)
 		if err != nil {
-			return fail("%v", err)
+			return 0, err
 		}
 		st.Env = append(st.Env, vars...)
 	}
+	runner := &tf.Runner{Env: a.environ(), Grace: f.grace, Logger: a.log}
 	if err := runner.Exec(a.ctx, st, argv); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.Exited() {
-			return ee.ExitCode()
+			return ee.ExitCode(), nil
 		}
-		return fail("%v", err)
+		return 0, err
 	}
-	return exitOK
+	return exitOK, nil
+}
+
+// execSharedEnv reads the outputs the input blocks of s take, with
+// terraform or tofu, and returns them as TF_VAR_ variables.
+func (a *app) execSharedEnv(r *engine.Run, s *project.Stack, grace time.Duration) ([]string, error) {
+	r.Runner = &tf.Runner{Env: a.environ(), Grace: grace, NoColor: true, Logger: a.log}
+	var err error
+	if r.Runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
+		return nil, err
+	}
+	return r.SharedEnv(a.ctx, s.Path, a.stderr)
 }
 
 // execArgv checks the flags of tmci exec and returns the command after

@@ -18,7 +18,9 @@ type commandDoc struct {
 }
 
 // commandDocs returns each command's help text by name. A command
-// without an entry shows its one-line summary.
+// without an entry shows its one-line summary. It is a table, one entry
+// per command, and is long for that reason only (the one function in
+// cmd/ over 60 lines).
 func commandDocs() map[string]commandDoc {
 	return map[string]commandDoc{
 		"list": {

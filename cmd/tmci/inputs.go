@@ -10,8 +10,10 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/engine"
 	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/project"
+	"github.com/tmci/tmci/sharing"
 )
 
 // stackInputs evaluates the tmci.hcl inputs of every stack in env and
@@ -104,11 +106,7 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 	if err != nil {
 		return err
 	}
-	if len(p.TMCI.Environments) > 0 {
-		if _, err := p.TMCI.Match(*bf.env); err != nil {
-			return err
-		}
-	} else if err := project.ValidateEnvName(*bf.env); err != nil {
+	if _, err := engine.CheckEnvironment(p, *bf.env); err != nil {
 		return err
 	}
 	r := a.resolver(p, bf)
@@ -123,35 +121,9 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 	if !ok {
 		return errPrinted
 	}
-	out := []inputJSON{}
-	failed := false
-	for _, s := range stacks {
-		inputs, diags := r.Inputs(p.Scope(s), *bf.env)
-		a.printDiags(p, diags)
-		if diags.HasErrors() {
-			failed = true
-			continue
-		}
-		a.secrets.Add(backend.InputSecrets(inputs)...)
-		for _, in := range inputs {
-			j := inputJSON{Stack: s.Path, Environment: *bf.env, Name: in.Name, Sensitive: in.Sensitive,
-				Defined: fmt.Sprintf("%s:%d", in.Range.Filename, in.Range.Start.Line), HCL: backend.Redacted}
-			j.Value = json.RawMessage(`"` + backend.Redacted + `"`)
-			if !in.Sensitive {
-				j.HCL = backend.EncodeTFVar(in.Val, false)
-				if j.Value, err = (ctyjson.SimpleJSONValue{Value: in.Val}).MarshalJSON(); err != nil {
-					return fmt.Errorf("encoding input %s of stack %s: %w", in.Name, s.Path, err)
-				}
-			}
-			out = append(out, j)
-		}
-		for _, in := range pl.Inputs[s.Path] {
-			out = append(out, inputJSON{Stack: s.Path, Environment: *bf.env, Name: in.Name, Sensitive: in.Sensitive,
-				Value: json.RawMessage("null"), Defined: in.Where(), FromStack: in.Source})
-		}
-	}
-	if failed {
-		return errPrinted
+	out, err := a.collectInputs(p, r, pl, stacks, *bf.env)
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		enc := json.NewEncoder(a.stdout)
@@ -159,9 +131,65 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
+	a.printInputs(out, *bf.env)
+	return nil
+}
+
+// collectInputs evaluates the inputs of stacks in environment env: those
+// of tmci.hcl with their values, and Terramate input blocks with the
+// stack their value comes from. errPrinted when a stack's inputs do not
+// evaluate (the diagnostics are printed).
+func (a *app) collectInputs(p *project.Project, r *backend.Resolver, pl *sharing.Plan, stacks []*project.Stack, env string) ([]inputJSON, error) {
+	out := []inputJSON{}
+	failed := false
+	for _, s := range stacks {
+		inputs, diags := r.Inputs(p.Scope(s), env)
+		a.printDiags(p, diags)
+		if diags.HasErrors() {
+			failed = true
+			continue
+		}
+		a.secrets.Add(backend.InputSecrets(inputs)...)
+		for _, in := range inputs {
+			j, err := newInputJSON(s.Path, env, in)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, j)
+		}
+		for _, in := range pl.Inputs[s.Path] {
+			out = append(out, inputJSON{Stack: s.Path, Environment: env, Name: in.Name, Sensitive: in.Sensitive,
+				Value: json.RawMessage("null"), Defined: in.Where(), FromStack: in.Source})
+		}
+	}
+	if failed {
+		return nil, errPrinted
+	}
+	return out, nil
+}
+
+// newInputJSON is input in of the stack at path, its value redacted when
+// it is sensitive.
+func newInputJSON(path, env string, in backend.Input) (inputJSON, error) {
+	j := inputJSON{Stack: path, Environment: env, Name: in.Name, Sensitive: in.Sensitive,
+		Defined: fmt.Sprintf("%s:%d", in.Range.Filename, in.Range.Start.Line), HCL: backend.Redacted}
+	j.Value = json.RawMessage(`"` + backend.Redacted + `"`)
+	if in.Sensitive {
+		return j, nil
+	}
+	j.HCL = backend.EncodeTFVar(in.Val, false)
+	var err error
+	if j.Value, err = (ctyjson.SimpleJSONValue{Value: in.Val}).MarshalJSON(); err != nil {
+		return j, fmt.Errorf("encoding input %s of stack %s: %w", in.Name, path, err)
+	}
+	return j, nil
+}
+
+// printInputs prints out as text, grouped by stack.
+func (a *app) printInputs(out []inputJSON, env string) {
 	if len(out) == 0 {
-		fmt.Fprintf(a.stdout, "no inputs for the selected stacks in %s\n", *bf.env)
-		return nil
+		fmt.Fprintf(a.stdout, "no inputs for the selected stacks in %s\n", env)
+		return
 	}
 	stack := ""
 	for _, j := range out {
@@ -175,5 +203,4 @@ func (a *app) inputsCmd(args []string, bf backendFlags, stackFlag string, asJSON
 		}
 		fmt.Fprintf(a.stdout, "  %s = %s\n", j.Name, strings.ReplaceAll(printable.String(j.HCL), "\n", "\n    "))
 	}
-	return nil
 }

@@ -134,35 +134,11 @@ func (a *app) runStacks(v engine.Verb, args []string) int {
 // runOptions checks the flags that need no project and returns the
 // arguments after -- and the console mode.
 func (a *app) runOptions(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (extra []string, mode scheduler.Mode, cictx *ci.Context, err error) {
-	if extra, err = afterDash(fs); err != nil {
+	if extra, err = a.runArgs(v, fs); err != nil {
 		return nil, 0, nil, err
 	}
-	if v == engine.Exec && len(extra) == 0 {
-		return nil, 0, nil, errors.New("no command to run: tmci run --env=E -- CMD [ARGS...]")
-	}
-	if err := engine.CheckExtra(v, extra); err != nil {
+	if err := f.check(); err != nil {
 		return nil, 0, nil, err
-	}
-	if v.UsesTerraform() {
-		for _, kv := range a.environ() {
-			if k, val, ok := strings.Cut(kv, "="); ok {
-				if err := engine.CheckCLIArgsEnv(k, val); err != nil {
-					return nil, 0, nil, err
-				}
-			}
-		}
-	}
-	if err := f.changed.check(); err != nil {
-		return nil, 0, nil, err
-	}
-	if f.parallel < 1 {
-		return nil, 0, nil, fmt.Errorf("--parallel must be at least 1, not %d", f.parallel)
-	}
-	if f.lockTimeout < 0 {
-		return nil, 0, nil, fmt.Errorf("--lock-timeout must not be negative, not %s", f.lockTimeout)
-	}
-	if f.grace <= 0 {
-		return nil, 0, nil, fmt.Errorf("--grace must be positive, not %s", f.grace)
 	}
 	if cictx, err = ci.Detect(a.getenv); err != nil {
 		return nil, 0, nil, err
@@ -177,6 +153,47 @@ func (a *app) runOptions(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (extra [
 		}
 	}
 	return extra, mode, cictx, nil
+}
+
+// runArgs returns the arguments after --, checked for the verb, and
+// checks the TF_CLI_ARGS variables terraform would add to them.
+func (a *app) runArgs(v engine.Verb, fs *pflag.FlagSet) ([]string, error) {
+	extra, err := afterDash(fs)
+	if err != nil {
+		return nil, err
+	}
+	if v == engine.Exec && len(extra) == 0 {
+		return nil, errors.New("no command to run: tmci run --env=E -- CMD [ARGS...]")
+	}
+	if err := engine.CheckExtra(v, extra); err != nil {
+		return nil, err
+	}
+	if v.UsesTerraform() {
+		for _, kv := range a.environ() {
+			if k, val, ok := strings.Cut(kv, "="); ok {
+				if err := engine.CheckCLIArgsEnv(k, val); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return extra, nil
+}
+
+// check checks the values of the run flags that need no project.
+func (f *runFlags) check() error {
+	if err := f.changed.check(); err != nil {
+		return err
+	}
+	switch {
+	case f.parallel < 1:
+		return fmt.Errorf("--parallel must be at least 1, not %d", f.parallel)
+	case f.lockTimeout < 0:
+		return fmt.Errorf("--lock-timeout must not be negative, not %s", f.lockTimeout)
+	case f.grace <= 0:
+		return fmt.Errorf("--grace must be positive, not %s", f.grace)
+	}
+	return nil
 }
 
 // confirmEnv refuses what the environment does not allow the verb
@@ -220,35 +237,38 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	if err := confirmEnv(v, env, f.yes, f.ask); err != nil {
 		return nil, err
 	}
-	runner := &tf.Runner{Env: a.environ(), LockTimeout: f.lockTimeout, Grace: f.grace, NoColor: true, Logger: a.log}
-	if v.UsesTerraform() {
-		if runner.Bin, err = tf.FindBinary(f.tfBin, a.getenv); err != nil {
-			return nil, err
-		}
-		if err := a.checkTool(p, runner.Bin); err != nil {
-			return nil, err
-		}
+	runner, err := a.runRunner(v, f, p)
+	if err != nil {
+		return nil, err
 	}
-	// Outside git there is no revision to record, and no ledger is
-	// opened (its init alone would create an empty state object).
-	var store *ledger.Store
-	var entries ledger.Entries
-	revision := ""
-	if v == engine.Apply || v == engine.Destroy || v == engine.Drift {
-		revision = a.headRevision(p)
+	lg, err := a.runLedger(v, f, p, env, runner)
+	if err != nil {
+		return nil, err
 	}
-	if revision != "" {
-		if store, err = a.openLedger(p, env, f.backend, runner, engine.NewLayout(p, a.wd, f.workDir, env)); err != nil {
-			return nil, err
-		}
+	g, err := a.orderRun(v, f, p, cictx, lg, stacks)
+	if err != nil {
+		return nil, err
 	}
-	if store != nil {
-		if entries, err = store.Read(a.ctx); err != nil {
-			return nil, err
-		}
+	r := a.newRun(v, f, p, env, g, extra)
+	r.Console = a.console(mode, cictx)
+	r.Deleted = a.deletedStacks(f.changed, p, lg.entries)
+	if lg.store != nil {
+		r.Deployed = func(path string) bool { return lg.entries[path].Verb == ledger.Applied }
 	}
-	if v == engine.Apply && store != nil && f.changed.changed {
-		if stacks, err = a.ledgerChanged(f.changed, p, cictx, entries, stacks); err != nil {
+	r.Runner = runner
+	r.Ledger, r.Revision = lg.store, lg.revision
+	if err := a.addStackSettings(r, f, p); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// orderRun grows the selected stacks as every command does, after apply
+// --changed narrowed them by the ledger, and orders them.
+func (a *app) orderRun(v engine.Verb, f *runFlags, p *project.Project, cictx *ci.Context, lg runLedgerState, stacks []*project.Stack) (*dag.Graph, error) {
+	var err error
+	if v == engine.Apply && lg.store != nil && f.changed.changed {
+		if stacks, err = a.ledgerChanged(f.changed, p, cictx, lg.entries, stacks); err != nil {
 			return nil, err
 		}
 	}
@@ -263,19 +283,63 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	if g == nil {
 		return nil, errPrinted
 	}
-	r := a.newRun(v, f, p, env, g, extra)
-	r.Console = a.console(mode, cictx)
-	r.Deleted = a.deletedStacks(f.changed, p, entries)
-	if store != nil {
-		r.Deployed = func(path string) bool { return entries[path].Verb == ledger.Applied }
+	return g, nil
+}
+
+// runRunner is the terraform runner of a run: the binary found and
+// checked against the backend attributes it must know.
+func (a *app) runRunner(v engine.Verb, f *runFlags, p *project.Project) (*tf.Runner, error) {
+	runner := &tf.Runner{Env: a.environ(), LockTimeout: f.lockTimeout, Grace: f.grace, NoColor: true, Logger: a.log}
+	if !v.UsesTerraform() {
+		return runner, nil
 	}
+	var err error
+	if runner.Bin, err = tf.FindBinary(f.tfBin, a.getenv); err != nil {
+		return nil, err
+	}
+	return runner, a.checkTool(p, runner.Bin)
+}
+
+// runLedgerState is the ledger a run records into and what it holds.
+type runLedgerState struct {
+	store    *ledger.Store
+	entries  ledger.Entries
+	revision string
+}
+
+// runLedger opens and reads the environment's ledger for the verbs that
+// record or consult it. Outside git there is no revision to record, and
+// no ledger is opened (its init alone would create an empty state
+// object).
+func (a *app) runLedger(v engine.Verb, f *runFlags, p *project.Project, env engine.Environment, runner *tf.Runner) (runLedgerState, error) {
+	var lg runLedgerState
+	if v == engine.Apply || v == engine.Destroy || v == engine.Drift {
+		lg.revision = a.headRevision(p)
+	}
+	if lg.revision == "" {
+		return lg, nil
+	}
+	var err error
+	if lg.store, err = a.openLedger(p, env, f.backend, runner, engine.NewLayout(p, a.wd, f.workDir, env)); err != nil || lg.store == nil {
+		return lg, err
+	}
+	lg.entries, err = lg.store.Read(a.ctx)
+	return lg, err
+}
+
+// addStackSettings adds to r what each selected stack runs with: its
+// backend (isolation checked), the outputs it shares in, its run
+// environment and its inputs. Secrets among them are masked from here
+// on.
+func (a *app) addStackSettings(r *engine.Run, f *runFlags, p *project.Project) error {
 	selected := make([]*project.Stack, len(r.Deps.Order))
 	for i, path := range r.Deps.Order {
 		selected[i] = p.Stack(path)
 	}
 	pl, _ := a.sharingOf(p) // grow resolved it
-	if r.Configs, r.Backends, r.Invalid, err = a.checkBackends(v, p, env, withSources(p, pl, selected), f); err != nil {
-		return nil, err
+	var err error
+	if r.Configs, r.Backends, r.Invalid, err = a.checkBackends(r.Verb, p, r.Env, withSources(p, pl, selected), f); err != nil {
+		return err
 	}
 	if pl != nil && len(pl.Sources(r.Deps.Order)) > 0 {
 		r.Sharing = pl
@@ -285,9 +349,9 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 			defer mu.Unlock()
 			a.maskValues(values)
 		}
-		if runner.Bin == "" { // tmci run reads the sources' outputs with terraform or tofu
-			if runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
-				return nil, err
+		if r.Runner.Bin == "" { // tmci run reads the sources' outputs with terraform or tofu
+			if r.Runner.Bin, err = tf.FindBinary("", a.getenv); err != nil {
+				return err
 			}
 		}
 	}
@@ -296,14 +360,12 @@ func (a *app) prepareRun(v engine.Verb, f *runFlags, fs *pflag.FlagSet) (*engine
 	var ok bool
 	// The sources' run.env too: reading their outputs may need it.
 	if r.RunEnv, ok = a.evalRunEnv(p, withSources(p, r.Sharing, selected)); !ok {
-		return nil, errPrinted
+		return errPrinted
 	}
-	if r.Inputs, ok = a.stackInputs(p, f.backend, env.Name, selected); !ok {
-		return nil, errPrinted
+	if r.Inputs, ok = a.stackInputs(p, f.backend, r.Env.Name, selected); !ok {
+		return errPrinted
 	}
-	r.Runner = runner
-	r.Ledger, r.Revision = store, revision
-	return r, nil
+	return nil
 }
 
 // newRun is the run description of the flags, before the backends and
