@@ -1,0 +1,189 @@
+package tf
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/mod/sumdb/dirhash"
+
+	"github.com/tmci/tmci/internal/boundedhcl"
+	"github.com/tmci/tmci/internal/repofile"
+)
+
+// pluginCache coordinates the inits of one runner that share a
+// TF_PLUGIN_CACHE_DIR. Terraform does not lock the cache: an init that
+// installs a provider removes and unpacks its directory there, and
+// another init reading that directory at the same moment fails its
+// checksum (terraform issue 31964). Reading is safe, though, so:
+//
+//   - an init that will only read the cache runs beside other readers,
+//     under mu held shared. It is one whose stack has a dependency lock
+//     file covering every provider its code needs, whose code calls no
+//     remote module, and whose every locked provider is in the cache
+//     with a checksum the lock file lists: terraform then links the
+//     cached package and writes nothing there (providercache.Installer,
+//     terraform 1.4 and later, OpenTofu alike);
+//   - any other init may write the cache and runs alone, under mu held
+//     exclusively. Without a lock file terraform installs every provider
+//     into the cache again, whatever the cache holds.
+//
+// So with committed lock files a cold cache gets each provider once, by
+// the first init that needs it, and every later init reads it in
+// parallel. Anything tmci cannot read with certainty counts as a writer.
+type pluginCache struct {
+	mu sync.RWMutex
+
+	hashMu sync.Mutex
+	// hashes holds the h1 checksum of each cache entry verified since the
+	// last writer ran; a writer may replace entries, so it empties it.
+	hashes map[string]string
+}
+
+// run runs init (fn) in stack s with the cache at dir: as a reader when
+// the cache already serves the stack, otherwise alone. cfg is the
+// stack's code, or errDoubt.
+func (c *pluginCache) run(dir string, s Stack, cfg stackConfig, cfgErr error, fn func() error) error {
+	serves := func() bool { return cfgErr == nil && c.serves(dir, s.Dir, cfg) }
+	for attempt := 0; ; attempt++ {
+		c.mu.RLock()
+		if serves() {
+			defer c.mu.RUnlock()
+			return fn()
+		}
+		c.mu.RUnlock()
+		c.mu.Lock()
+		if attempt == 0 && serves() {
+			// Another stack's init filled the cache while this one
+			// waited: read beside the others instead.
+			c.mu.Unlock()
+			continue
+		}
+		defer c.mu.Unlock()
+		defer c.forget()
+		return fn()
+	}
+}
+
+// serves reports whether an init in stackDir only reads the cache at dir
+// (see pluginCache).
+func (c *pluginCache) serves(dir, stackDir string, cfg stackConfig) bool {
+	if cfg.remoteModules {
+		return false
+	}
+	locked, err := readLockFile(stackDir)
+	if err != nil {
+		return false
+	}
+	for req := range cfg.providers {
+		if !slices.ContainsFunc(locked, func(p lockedProvider) bool { return covers(p.addr, req) }) {
+			return false
+		}
+	}
+	for _, p := range locked {
+		entry := filepath.Join(dir, filepath.FromSlash(p.addr), p.version, runtime.GOOS+"_"+runtime.GOARCH)
+		h, ok := c.hash(entry)
+		if !ok || !slices.Contains(p.hashes, h) {
+			return false
+		}
+	}
+	return true
+}
+
+// hash returns the h1 checksum of a cache entry, as terraform computes
+// it (the Go modules directory hash), computing it once until the next
+// writer.
+func (c *pluginCache) hash(entry string) (string, bool) {
+	c.hashMu.Lock()
+	defer c.hashMu.Unlock()
+	if h, ok := c.hashes[entry]; ok {
+		return h, h != ""
+	}
+	h := ""
+	if fi, err := os.Stat(entry); err == nil && fi.IsDir() {
+		if sum, err := dirhash.HashDir(entry, "", dirhash.Hash1); err == nil {
+			h = sum
+		}
+	}
+	if c.hashes == nil {
+		c.hashes = map[string]string{}
+	}
+	c.hashes[entry] = h
+	return h, h != ""
+}
+
+func (c *pluginCache) forget() {
+	c.hashMu.Lock()
+	c.hashes = nil
+	c.hashMu.Unlock()
+}
+
+// lockedProvider is one provider block of a dependency lock file.
+type lockedProvider struct {
+	addr, version string
+	hashes        []string
+}
+
+var lockSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "provider", LabelNames: []string{"source"}}}}
+
+var lockProviderSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "version", Required: true},
+	{Name: "hashes"},
+}}
+
+// readLockFile reads the providers of the dependency lock file in dir;
+// a missing or unreadable file is errDoubt.
+func readLockFile(dir string) ([]lockedProvider, error) {
+	name := filepath.Join(dir, lockFileName)
+	src, err := repofile.Read(name, maxConfigFile)
+	if err != nil {
+		return nil, errDoubt
+	}
+	f, diags := boundedhcl.ParseConfig(src, name)
+	if diags.HasErrors() || f == nil {
+		return nil, errDoubt
+	}
+	content, _, diags := f.Body.PartialContent(lockSchema)
+	if diags.HasErrors() {
+		return nil, errDoubt
+	}
+	var out []lockedProvider
+	for _, b := range content.Blocks {
+		attrs, _, diags := b.Body.PartialContent(lockProviderSchema)
+		if diags.HasErrors() {
+			return nil, errDoubt
+		}
+		p := lockedProvider{addr: strings.ToLower(b.Labels[0])}
+		if strings.Count(p.addr, "/") != 2 || strings.Contains(p.addr, "..") {
+			return nil, errDoubt
+		}
+		v, diags := attrs.Attributes["version"].Expr.Value(nil)
+		if diags.HasErrors() || v.Type() != cty.String || !v.IsKnown() || v.IsNull() {
+			return nil, errDoubt
+		}
+		p.version = v.AsString()
+		if p.version == "" || strings.ContainsAny(p.version, `/\`) || p.version == ".." {
+			return nil, errDoubt
+		}
+		if a, ok := attrs.Attributes["hashes"]; ok {
+			hv, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || !hv.IsWhollyKnown() || hv.IsNull() || !(hv.Type().IsTupleType() || hv.Type().IsListType()) {
+				return nil, errDoubt
+			}
+			for it := hv.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				if e.Type() != cty.String || e.IsNull() {
+					return nil, errDoubt
+				}
+				p.hashes = append(p.hashes, e.AsString())
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
