@@ -1,7 +1,8 @@
 package tf
 
 import (
-	"os"
+	"fmt"
+	"io/fs"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -42,7 +43,7 @@ type pluginCache struct {
 	hashMu sync.Mutex
 	// hashes holds the h1 checksum of each cache entry verified since the
 	// last writer ran; a writer may replace entries, so it empties it.
-	hashes map[string]string
+	hashes map[string]hashMemo
 }
 
 // run runs init (fn) in stack s with the cache at dir: as a reader when
@@ -96,25 +97,50 @@ func (c *pluginCache) serves(dir, stackDir string, cfg stackConfig) bool {
 }
 
 // hash returns the h1 checksum of a cache entry, as terraform computes
-// it (the Go modules directory hash), computing it once until the next
-// writer.
+// it (the Go modules directory hash). It is computed once while the
+// entry's files keep their names, sizes, times and inodes: a cache
+// emptied or refilled by another process is hashed again.
 func (c *pluginCache) hash(entry string) (string, bool) {
 	c.hashMu.Lock()
 	defer c.hashMu.Unlock()
-	if h, ok := c.hashes[entry]; ok {
-		return h, h != ""
+	sig, ok := entrySignature(entry)
+	if !ok {
+		return "", false
 	}
-	h := ""
-	if fi, err := os.Stat(entry); err == nil && fi.IsDir() {
-		if sum, err := dirhash.HashDir(entry, "", dirhash.Hash1); err == nil {
-			h = sum
-		}
+	if m, ok := c.hashes[entry]; ok && m.sig == sig {
+		return m.sum, m.sum != ""
+	}
+	sum, err := dirhash.HashDir(entry, "", dirhash.Hash1)
+	if err != nil {
+		sum = ""
 	}
 	if c.hashes == nil {
-		c.hashes = map[string]string{}
+		c.hashes = map[string]hashMemo{}
 	}
-	c.hashes[entry] = h
-	return h, h != ""
+	c.hashes[entry] = hashMemo{sig: sig, sum: sum}
+	return sum, sum != ""
+}
+
+// hashMemo is a cache entry's checksum and the signature of the files it
+// was computed from.
+type hashMemo struct{ sig, sum string }
+
+// entrySignature describes the files of a cache entry directory without
+// reading them: name, size, modification time and inode of each.
+func entrySignature(entry string) (string, bool) {
+	var b strings.Builder
+	err := filepath.WalkDir(entry, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%q %d %d %v %d\n", path, fi.Size(), fi.ModTime().UnixNano(), fi.Mode(), inode(fi))
+		return nil
+	})
+	return b.String(), err == nil
 }
 
 func (c *pluginCache) forget() {

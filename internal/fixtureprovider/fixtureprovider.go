@@ -132,3 +132,19 @@ func CLIConfig(dir string) string {
 }
 `, dir)
 }
+
+// Setup builds the provider from src with padBytes of padding, publishes
+// version 1.0.0 into dir/mirror and writes dir/cli.tfrc (CLIConfig); it
+// returns the CLI configuration file's path, for TF_CLI_CONFIG_FILE.
+func Setup(ctx context.Context, src, dir string, padBytes int) (cliConfig string, err error) {
+	bin := filepath.Join(dir, "terraform-provider-fixture")
+	if err := Build(ctx, src, bin, "1.0.0", padBytes); err != nil {
+		return "", err
+	}
+	mirror := filepath.Join(dir, "mirror")
+	if _, err := Publish(mirror, bin, "1.0.0"); err != nil {
+		return "", err
+	}
+	cliConfig = filepath.Join(dir, "cli.tfrc")
+	return cliConfig, os.WriteFile(cliConfig, []byte(CLIConfig(mirror)), 0o644)
+}
