@@ -3,6 +3,7 @@ package tf
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -212,4 +213,54 @@ func readLockFile(dir string) ([]lockedProvider, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+var cliConfigSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "plugin_cache_dir"}}}
+
+// cliCacheDir returns the plugin_cache_dir of the CLI configuration file
+// that commands with environment env read (the first of cliConfigFiles
+// that sets it), with $VARIABLES expanded as terraform does; "" when there
+// is none. A configuration that cannot be read gives "": terraform then
+// fails on it before touching a cache.
+func cliCacheDir(env []string) string {
+	vars := initEnv(env)
+	for _, file := range cliConfigFiles(vars) {
+		src, err := repofile.Read(file, maxConfigFile)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return ""
+		}
+		f, diags := boundedhcl.ParseConfig(src, file)
+		if diags.HasErrors() || f == nil {
+			return ""
+		}
+		content, _, diags := f.Body.PartialContent(cliConfigSchema)
+		if diags.HasErrors() {
+			return ""
+		}
+		attr, ok := content.Attributes["plugin_cache_dir"]
+		if !ok {
+			// terraform reads one of ~/.terraformrc and ~/.tofurc,
+			// tofu the other: a cache in either counts.
+			continue
+		}
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() || v.Type() != cty.String || !v.IsKnown() || v.IsNull() {
+			return ""
+		}
+		return os.Expand(v.AsString(), func(name string) string { return lookupEnv(env, name) })
+	}
+	return ""
+}
+
+// lookupEnv returns the last value of name in env.
+func lookupEnv(env []string, name string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }

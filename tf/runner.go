@@ -333,15 +333,17 @@ func InitArgsEnv(backendFile string) (string, error) {
 	return "TF_CLI_ARGS_init=-reconfigure -backend-config=" + quoted, nil
 }
 
-// pluginCacheDir returns the TF_PLUGIN_CACHE_DIR of commands in s, or "".
+// pluginCacheDir returns the plugin cache directory of commands in s:
+// TF_PLUGIN_CACHE_DIR, else the plugin_cache_dir of the CLI
+// configuration (see cliCacheDir), else "".
 func (r *Runner) pluginCacheDir(s Stack) string {
 	env, _ := r.Environ(s)
 	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], "TF_PLUGIN_CACHE_DIR="); ok {
+		if v, ok := strings.CutPrefix(env[i], "TF_PLUGIN_CACHE_DIR="); ok && v != "" {
 			return v
 		}
 	}
-	return ""
+	return cliCacheDir(env)
 }
 
 func (r *Runner) lockTimeout() string {

@@ -197,3 +197,34 @@ func TestInitEnv(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestPluginCacheDir: TF_PLUGIN_CACHE_DIR, else the CLI configuration's
+// plugin_cache_dir with variables expanded, else none.
+func TestPluginCacheDir(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"cli.tfrc":          "plugin_cache_dir = \"$CACHE_ROOT/plugins\"\n",
+		"empty.tfrc":        "",
+		"home/.tofurc":      "plugin_cache_dir = \"/from/tofurc\"\n",
+		"home/.terraformrc": "# no cache here\n",
+	})
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"the variable wins", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "TF_PLUGIN_CACHE_DIR=/v"}, "/v"},
+		{"the CLI configuration, expanded", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "CACHE_ROOT=/r"}, "/r/plugins"},
+		{"a configuration without a cache", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "empty.tfrc"), "HOME=" + filepath.Join(dir, "home")}, ""},
+		{"the home directory's files", []string{"HOME=" + filepath.Join(dir, "home")}, "/from/tofurc"},
+		{"nothing", []string{"HOME=" + filepath.Join(dir, "nohome")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{Env: tt.env}
+			if got := r.pluginCacheDir(Stack{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
