@@ -21,7 +21,9 @@
 # dependency), `terramate run --parallel 2 -- init + plan` with the same
 # TF_PLUGIN_CACHE_DIR is measured beside it, cold and warm, and a cold
 # `--parallel 1` run; failed stacks and their cache errors are counted.
-# ROUNDS (default 1) cold+warm rounds alternate between the tools; PAD_MB
+# TMCI_BASELINE, another tmci binary (an earlier release, say), adds its
+# cold plan to each round. ROUNDS (default 1) cold+warm rounds alternate
+# between the tools; PAD_MB
 # (default 24) sizes the provider; TF picks the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,7 @@ n=${STACKS:-100}
 rounds=${ROUNDS:-1}
 tf="${TF:-$(command -v terraform)}"
 tm="${TERRAMATE:-}"
+base="${TMCI_BASELINE:-}"
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TMCI_TF_BIN="$tf"
 unset TF_PLUGIN_CACHE_DIR TF_DATA_DIR
 
@@ -120,8 +123,8 @@ installs() { { grep -rl "Installing tmci.test/tmci/fixture" "$1" 2>/dev/null || 
 # failures DIR: how many logs below DIR hold an error.
 failures() { { grep -rlE "Error" "$1" 2>/dev/null || true; } | wc -l; }
 
-tmci_plan() { # ENV CACHE
-	TF_PLUGIN_CACHE_DIR="$2" "$out/tmci" -C "$p" plan --env="$1" --parallel=2 --log-mode=quiet
+tmci_plan() { # ENV CACHE [BINARY]
+	TF_PLUGIN_CACHE_DIR="$2" "${3:-$out/tmci}" -C "$p" plan --env="$1" --parallel=2 --log-mode=quiet
 }
 # tm_plan PARALLEL CACHE LOGS: init + plan in every stack under
 # Terramate, each stack's data directory and state its own, its output in
@@ -137,7 +140,7 @@ export TF_DATA_DIR="$STATE/data/$n"
 "$TF" plan -input=false -no-color -out="$STATE/$n.tfplan"'
 }
 
-tcold=() twarm=() tmcold=() tmwarm=() tminst=() tmfail=() tinst=() tfail=()
+bcold=() binst=() tcold=() twarm=() tmcold=() tmwarm=() tminst=() tmfail=() tinst=() tfail=()
 for round in $(seq "$rounds"); do
 	cache="$out/cache/tmci-$round"
 	mkdir -p "$cache"
@@ -145,6 +148,12 @@ for round in $(seq "$rounds"); do
 	tinst+=("$(installs "$p/.tmci/cold-$round/logs")")
 	tfail+=("$({ grep -o '"status": *"failed"' "$p/.tmci/cold-$round/report.json" || true; } | wc -l)")
 	measure twarm tmci_plan "cold-$round" "$cache"
+	if [[ -n $base ]]; then
+		cache="$out/cache/base-$round"
+		mkdir -p "$cache"
+		measure bcold tmci_plan "cold-base-$round" "$cache" "$base"
+		binst+=("$(installs "$p/.tmci/cold-base-$round/logs")")
+	fi
 	if [[ -n $tm ]]; then
 		rm -rf "$out/state/tm"
 		cache="$out/cache/tm-$round"
@@ -219,6 +228,12 @@ result "tmci plan --parallel 2, $n provider stacks, warm (median of $rounds)" "$
 result "tmci cold: provider installs into the cache, failed stacks (worst of $rounds)" \
 	"$(max "${tinst[@]}") installs, $(max "${tfail[@]}") failed" "one install" "1" "-" "1 install, 0 failed" \
 	"$([[ $(max "${tinst[@]}") -eq 1 && $(max "${tfail[@]}") -eq 0 ]] && echo yes || echo no)"
+if [[ -n $base ]]; then
+	echo "baseline $base plan --parallel 2, cold: ${bcold[*]} ms; installs ${binst[*]}"
+	bc=$(median "${bcold[@]}")
+	result "baseline tmci ($("$base" version 2>/dev/null | head -1)) plan --parallel 2, cold cache (median of $rounds)" "$bc ms, $(max "${binst[@]}") installs" \
+		"unpack once + plans summed / 2" "$floor ms" "$(ratio "$bc" "$floor")" "-" "-"
+fi
 if [[ -n $tm ]]; then
 	echo "terramate run --parallel 2, cold: ${tmcold[*]} ms; installs ${tminst[*]}; failed stacks ${tmfail[*]}"
 	echo "terramate run --parallel 2, warm: ${tmwarm[*]} ms"

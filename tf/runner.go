@@ -137,10 +137,13 @@ func (r *Runner) initStack(ctx context.Context, s Stack, always bool, extra []st
 	if cfg, cfgErr = readStackConfig(s.Root, s.Dir); cfgErr != nil {
 		return true, nil
 	}
-	if stamp, err := r.initStamp(s, args, cfg); err == nil {
-		if err := writeStamp(s, stamp); err != nil {
-			return true, fmt.Errorf("write the init stamp: %w", err)
-		}
+	// Without a stamp the next command inits again: a note, not a failure.
+	stamp, err := r.initStamp(s, args, cfg)
+	if err == nil {
+		err = writeStamp(s, stamp)
+	}
+	if err != nil && s.Out != nil {
+		fmt.Fprintf(s.Out, "tmci: no init stamp (the next command will init again): %v\n", err)
 	}
 	return true, nil
 }
