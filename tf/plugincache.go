@@ -39,7 +39,8 @@ import (
 // the first init that needs it, and every later init reads it in
 // parallel. Anything tmci cannot read with certainty counts as a writer.
 type pluginCache struct {
-	mu sync.RWMutex
+	mu      sync.RWMutex
+	writers sync.Mutex
 
 	hashMu sync.Mutex
 	// hashes holds the h1 checksum of each cache entry verified since the
@@ -52,24 +53,28 @@ type pluginCache struct {
 // stack's code, or errDoubt.
 func (c *pluginCache) run(dir string, s Stack, cfg stackConfig, cfgErr error, fn func() error) error {
 	serves := func() bool { return cfgErr == nil && c.serves(dir, s.Dir, cfg) }
-	for attempt := 0; ; attempt++ {
-		c.mu.RLock()
-		if serves() {
-			defer c.mu.RUnlock()
-			return fn()
-		}
-		c.mu.RUnlock()
-		c.mu.Lock()
-		if attempt == 0 && serves() {
-			// Another stack's init filled the cache while this one
-			// waited: read beside the others instead.
-			c.mu.Unlock()
-			continue
-		}
-		defer c.mu.Unlock()
-		defer c.forget()
+	c.mu.RLock()
+	if serves() {
+		defer c.mu.RUnlock()
 		return fn()
 	}
+	c.mu.RUnlock()
+	// Would-be writers queue here, not on mu, so that readers go on
+	// meanwhile; each checks again once the writers before it are done,
+	// as one of them may have filled the cache.
+	c.writers.Lock()
+	c.mu.RLock()
+	if serves() {
+		c.writers.Unlock()
+		defer c.mu.RUnlock()
+		return fn()
+	}
+	c.mu.RUnlock()
+	defer c.writers.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.forget()
+	return fn()
 }
 
 // serves reports whether an init in stackDir only reads the cache at dir

@@ -221,7 +221,9 @@ func TestPluginCacheInstallsEachProviderOnce(t *testing.T) {
 						}
 					}
 				}
-				if !readersOverlap && runtime.NumCPU() > 1 {
+				// With nothing skipped, five inits read the cache three at
+				// a time: some must have overlapped.
+				if !skips && !readersOverlap && runtime.NumCPU() > 1 {
 					t.Errorf("no two inits reading the cache ran at once: %+v", spans)
 				}
 				cached := listFiles(t, cache)
