@@ -108,7 +108,7 @@ func TestPluginCacheInstallsEachProviderOnce(t *testing.T) {
 		bins[name] = requireBinary(t, name)
 	}
 	work := t.TempDir()
-	cliConfig, err := fixtureprovider.Setup(t.Context(), filepath.Join("..", "testdata", "provider"), work, 4<<20)
+	cliConfig, err := fixtureprovider.Setup(t.Context(), os.Environ(), filepath.Join("..", "testdata", "provider"), work, 4<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

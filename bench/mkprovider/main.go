@@ -32,7 +32,7 @@ func main() {
 
 func run(src, mirror, version string, padMB int) error {
 	bin := filepath.Join(mirror, "..", "terraform-provider-fixture")
-	if err := fixtureprovider.Build(context.Background(), src, bin, version, padMB<<20); err != nil {
+	if err := fixtureprovider.Build(context.Background(), os.Environ(), src, bin, version, padMB<<20); err != nil {
 		return err
 	}
 	zip, err := fixtureprovider.Publish(mirror, bin, version)

@@ -24,12 +24,13 @@ import (
 const Address = "tmci.test/tmci/fixture"
 
 // Build compiles the provider from src (testdata/provider) into the file
-// out, with version baked in and padBytes of embedded padding. The
+// out, with version baked in and padBytes of embedded padding, running
+// the go command with the environment env (os.Environ(), say). The
 // padding is pseudo-random with about four bits of entropy a byte, so
 // that, like a real provider, the binary compresses about 2:1. The
 // source is copied to a temporary directory first: the padding file is
 // generated, never part of the repository.
-func Build(ctx context.Context, src, out, version string, padBytes int) error {
+func Build(ctx context.Context, env []string, src, out, version string, padBytes int) error {
 	tmp, err := os.MkdirTemp("", "tmci-fixture-provider-")
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func Build(ctx context.Context, src, out, version string, padBytes int) error {
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w -X main.version="+version, "-o", out, ".")
 	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	cmd.Env = append(append([]string{}, env...), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the fixture provider: %w\n%s", err, b)
 	}
@@ -133,12 +134,12 @@ func CLIConfig(dir string) string {
 `, dir)
 }
 
-// Setup builds the provider from src with padBytes of padding, publishes
+// Setup builds the provider (see Build) from src with padBytes of padding, publishes
 // version 1.0.0 into dir/mirror and writes dir/cli.tfrc (CLIConfig); it
 // returns the CLI configuration file's path, for TF_CLI_CONFIG_FILE.
-func Setup(ctx context.Context, src, dir string, padBytes int) (cliConfig string, err error) {
+func Setup(ctx context.Context, env []string, src, dir string, padBytes int) (cliConfig string, err error) {
 	bin := filepath.Join(dir, "terraform-provider-fixture")
-	if err := Build(ctx, src, bin, "1.0.0", padBytes); err != nil {
+	if err := Build(ctx, env, src, bin, "1.0.0", padBytes); err != nil {
 		return "", err
 	}
 	mirror := filepath.Join(dir, "mirror")
