@@ -11,7 +11,8 @@
 # run, on the same machine, under the same load; the load average is
 # recorded before and after, as a busy machine slows tmci and floor alike
 # but not always by the same factor. TF picks the terraform binary for
-# plan-100.sh (default: terraform on PATH).
+# plan-100.sh and providers.sh (default: terraform on PATH); TERRAMATE, a
+# Terramate binary, adds it beside tmci in providers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out/performance
@@ -30,9 +31,10 @@ declare -A steps=(
 	[scheduler-overhead]="ROUNDS=7 bench/scheduler-overhead.sh"
 	[plan-100]="ROUNDS=3 bench/plan-100.sh"
 	[sharing]="ROUNDS=5 bench/sharing.sh"
+	[providers]="ROUNDS=1 bench/providers.sh"
 	[gobench]="BENCHTIME=5x bench/gobench.sh"
 )
-order=(list list-run-order changed check property scale scheduler-overhead plan-100 sharing gobench)
+order=(list list-run-order changed check property scale scheduler-overhead plan-100 sharing providers gobench)
 if [[ $# -gt 0 ]]; then
 	order=("$@")
 fi

@@ -229,6 +229,7 @@ func writeReports(rep *report.Report, dir string, getenv func(string) string) er
 func (r *Run) StackEnv(s *project.Stack, out io.Writer) (tf.Stack, error) {
 	st := tf.Stack{
 		Dir:     r.Project.FSPath(s.Path),
+		Root:    r.Project.Root,
 		DataDir: r.Layout.DataDir(s.Path),
 		Out:     out,
 	}
@@ -291,7 +292,12 @@ func (r *Run) stackTask(ctx context.Context, path string, out io.Writer) (*repor
 	if h, ok := out.(scheduler.Holder); ok && r.Verb != Init {
 		release = h.Hold()
 	}
-	err = r.Runner.Init(ctx, st, initExtra...)
+	if r.Verb == Init {
+		// tmci init always runs init: it is how a user starts afresh.
+		err = r.Runner.Init(ctx, st, initExtra...)
+	} else {
+		_, err = r.Runner.InitIfNeeded(ctx, st)
+	}
 	release(err != nil)
 	if err != nil {
 		return nil, err

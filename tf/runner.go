@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tmci/tmci/internal/atomicfile"
@@ -40,16 +39,19 @@ type Runner struct {
 	// Logger receives each command line at debug level; nil means none.
 	Logger *slog.Logger
 
-	// initMu serialises init while a plugin cache is shared: terraform
-	// does not lock TF_PLUGIN_CACHE_DIR, and two inits filling it at once
-	// can leave a package that fails its checksum.
-	initMu sync.Mutex
+	// cache coordinates the inits that share a plugin cache: those that
+	// may write it run alone (see pluginCache).
+	cache pluginCache
 }
 
 // Stack says where and how the commands of one (stack, environment) run.
 type Stack struct {
 	// Dir is the stack directory, the working directory of every command.
 	Dir string
+	// Root is the repository holding Dir; the local modules a stack calls
+	// are read for init (InitIfNeeded, the plugin cache) only inside it.
+	// Empty means Dir.
+	Root string
 	// DataDir is TF_DATA_DIR, unique per (stack, environment) so that
 	// environments never share an initialised backend. It is created
 	// private (0700) if missing: terraform stores the backend
@@ -75,28 +77,75 @@ type Stack struct {
 
 // Init runs `init -input=false -reconfigure [-backend-config=FILE]`.
 // -reconfigure lets a data directory follow a changed backend file without
-// prompting for state migration. While TF_PLUGIN_CACHE_DIR is set, inits
-// of this runner run one at a time.
+// prompting for state migration. While TF_PLUGIN_CACHE_DIR is set, an init
+// that may write the cache runs alone, and those that only read it run
+// side by side (see pluginCache). A successful init leaves a stamp in the
+// data directory for InitIfNeeded.
 func (r *Runner) Init(ctx context.Context, s Stack, extra ...string) error {
+	_, err := r.initStack(ctx, s, true, extra)
+	return err
+}
+
+// InitIfNeeded runs Init unless the data directory holds a successful
+// init of the same code, lock file, backend file, binary, CLI
+// configuration and environment, with its providers still in place (see
+// initStamp); then it says so in s.Out and reports ran false. Anything it
+// cannot read with certainty runs init.
+func (r *Runner) InitIfNeeded(ctx context.Context, s Stack, extra ...string) (ran bool, err error) {
+	return r.initStack(ctx, s, false, extra)
+}
+
+func (r *Runner) initStack(ctx context.Context, s Stack, always bool, extra []string) (ran bool, err error) {
 	args := []string{"init", "-input=false", "-reconfigure", r.lockTimeout()}
 	if s.BackendFile != "" {
 		file, err := filepath.Abs(s.BackendFile)
 		if err != nil {
-			return err
+			return false, err
 		}
 		args = append(args, "-backend-config="+file)
 	}
 	args = append(args, extra...)
-	shared := r.sharesPluginCache(s)
-	return r.attempts(ctx, s, nil, func(w io.Writer) error {
+	cfg, cfgErr := readStackConfig(s.Root, s.Dir)
+	if !always && cfgErr == nil && s.DataDir != "" {
+		if stamp, err := r.initStamp(s, args, cfg); err == nil && initCurrent(s, stamp, cfg) {
+			if s.Out != nil {
+				fmt.Fprintln(s.Out, "tmci: init skipped: the data directory was initialised for this code, lock file, backend and environment")
+			}
+			return false, nil
+		}
+	}
+	stampFile := ""
+	if s.DataDir != "" {
+		stampFile = filepath.Join(s.DataDir, stampName)
+		if err := os.Remove(stampFile); err != nil && !os.IsNotExist(err) {
+			return true, fmt.Errorf("remove the init stamp: %w", err)
+		}
+	}
+	cacheDir := r.pluginCacheDir(s)
+	err = r.attempts(ctx, s, nil, func(w io.Writer) error {
 		// Per attempt: another stack's init may fill the cache while
 		// this one waits to try again.
-		if shared {
-			r.initMu.Lock()
-			defer r.initMu.Unlock()
+		if cacheDir == "" {
+			return r.terraform(ctx, s, w, w, args)
 		}
-		return r.terraform(ctx, s, w, w, args)
+		return r.cache.run(cacheDir, s, cfg, cfgErr, func() error { return r.terraform(ctx, s, w, w, args) })
 	})
+	if err != nil || stampFile == "" {
+		return true, err
+	}
+	// Read again: init may have written the lock file.
+	if cfg, cfgErr = readStackConfig(s.Root, s.Dir); cfgErr != nil {
+		return true, nil
+	}
+	// Without a stamp the next command inits again: a note, not a failure.
+	stamp, err := r.initStamp(s, args, cfg)
+	if err == nil {
+		err = writeStamp(s, stamp)
+	}
+	if err != nil && s.Out != nil {
+		fmt.Fprintf(s.Out, "tmci: no init stamp (the next command will init again): %v\n", err)
+	}
+	return true, nil
 }
 
 // Plan runs `plan -input=false -detailed-exitcode -out=PLANFILE` and
@@ -301,14 +350,17 @@ func InitArgsEnv(backendFile string) (string, error) {
 	return "TF_CLI_ARGS_init=-reconfigure -backend-config=" + quoted, nil
 }
 
-func (r *Runner) sharesPluginCache(s Stack) bool {
+// pluginCacheDir returns the plugin cache directory of commands in s:
+// TF_PLUGIN_CACHE_DIR, else the plugin_cache_dir of the CLI
+// configuration (see cliCacheDir), else "".
+func (r *Runner) pluginCacheDir(s Stack) string {
 	env, _ := r.Environ(s)
 	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], "TF_PLUGIN_CACHE_DIR="); ok {
-			return v != ""
+		if v, ok := strings.CutPrefix(env[i], "TF_PLUGIN_CACHE_DIR="); ok && v != "" {
+			return v
 		}
 	}
-	return false
+	return cliCacheDir(env)
 }
 
 func (r *Runner) lockTimeout() string {

@@ -44,7 +44,7 @@ func runEnv(t *testing.T, bin string, extra map[string]string) map[string]string
 // childEnv are the variables of a test's env that the commands tmci
 // starts get too, on top of the process environment, as t.Setenv would
 // give them without ruling out t.Parallel. tmci itself sees the whole env.
-var childEnv = []string{"TF_CLI_CONFIG_FILE", "CHECKPOINT_DISABLE", "WHO", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+var childEnv = []string{"TF_CLI_CONFIG_FILE", "CHECKPOINT_DISABLE", "WHO", "PROBE", "REAL_TF", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 // tmciCode runs the CLI in-process and returns its exit code and output.
 func tmciCode(ctx context.Context, env map[string]string, args ...string) (int, string, string) {
