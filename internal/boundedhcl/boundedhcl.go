@@ -40,13 +40,15 @@ const MaxDiags = 10
 // safe for concurrent use; it costs a lexing pass over src on top of
 // hclsyntax.ParseConfig.
 func ParseConfig(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
-	diags, lexDiags := check(src, filename)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	if len(lexDiags) > MaxDiags && lexDiags.HasErrors() {
-		// Junk: the parser would report every line again, slowly.
-		return nil, Truncate(lexDiags, MaxDiags, filename)
+	if !withinLimits(src) {
+		diags, lexDiags := check(src, filename)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		if len(lexDiags) > MaxDiags && lexDiags.HasErrors() {
+			// Junk: the parser would report every line again, slowly.
+			return nil, Truncate(lexDiags, MaxDiags, filename)
+		}
 	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	diags = Truncate(diags, MaxDiags, filename)
@@ -54,6 +56,28 @@ func ParseConfig(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
 		return nil, diags
 	}
 	return f, diags
+}
+
+// withinLimits reports, without lexing, that src cannot exceed the
+// limits Check enforces, which spares most files the lexing pass. Every
+// level Check counts starts at a byte of its own among ( [ { " < $ % ! - ?
+// (a bracket, quote, heredoc, template interpolation or directive, unary
+// operator or conditional), so a file with at most MaxNesting of them
+// nests at most that deep; and a file of fewer than MaxStatementTokens/2
+// bytes has fewer tokens than that in all (every token but the end of
+// file is at least one byte, with room to spare for empty literals).
+func withinLimits(src []byte) bool {
+	if len(src) >= MaxStatementTokens/2 {
+		return false
+	}
+	n := 0
+	for _, b := range src {
+		switch b {
+		case '(', '[', '{', '"', '<', '$', '%', '!', '-', '?':
+			n++
+		}
+	}
+	return n <= MaxNesting
 }
 
 // Truncate returns diags cut to max entries, the last replaced by an

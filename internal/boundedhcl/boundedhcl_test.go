@@ -125,3 +125,37 @@ func TestValueSize(t *testing.T) {
 		}
 	}
 }
+
+// TestWithinLimitsIsConservative: at the edge of the nesting limit, the
+// shortcut passes only what Check passes, and files Check refuses are
+// still refused by ParseConfig.
+func TestWithinLimitsIsConservative(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  string
+	}{
+		{"brackets", "a = " + strings.Repeat("[", MaxNesting) + strings.Repeat("]", MaxNesting) + "\n"},
+		{"brackets over", "a = " + strings.Repeat("[", MaxNesting+1) + strings.Repeat("]", MaxNesting+1) + "\n"},
+		{"unary", "a = " + strings.Repeat("!", MaxNesting) + "true\n"},
+		{"unary over", "a = " + strings.Repeat("-", MaxNesting+1) + "1\n"},
+		{"conditionals over", "a = " + strings.Repeat("x ? y : ", MaxNesting+1) + "z\n"},
+		{"quotes and interpolations", "a = " + strings.Repeat(`"${`, MaxNesting/2+1) + "x" + strings.Repeat(`}"`, MaxNesting/2+1) + "\n"},
+		{"directives", "a = \"" + strings.Repeat("%{ if x }", MaxNesting/2+1) + strings.Repeat("%{ endif }", MaxNesting/2+1) + "\"\n"},
+	} {
+		src := []byte(tc.src)
+		refused := Check(src, "f.tm").HasErrors()
+		if withinLimits(src) && refused {
+			t.Errorf("%s: withinLimits passes a file Check refuses", tc.name)
+		}
+		if _, diags := ParseConfig(src, "f.tm"); refused && !diags.HasErrors() {
+			t.Errorf("%s: Check refuses it but ParseConfig parsed it", tc.name)
+		}
+	}
+	if !withinLimits([]byte("stack {\n  name = \"app\"\n  tags = [\"a\", \"b\"]\n}\n")) {
+		t.Error("withinLimits refuses an ordinary stack file: the shortcut would never apply")
+	}
+	big := []byte("a = \"" + strings.Repeat("x", MaxStatementTokens/2) + "\"\n")
+	if withinLimits(big) {
+		t.Error("withinLimits passes a file of MaxStatementTokens/2 bytes or more without lexing it")
+	}
+}

@@ -24,6 +24,11 @@ func FuzzParseConfig(f *testing.F) {
 			n := int(wrap) * 4
 			src = []byte("a = " + strings.Repeat("[(", n) + string(src) + strings.Repeat(")]", n))
 		}
+		// The shortcut that skips Check must never skip a file Check
+		// refuses.
+		if withinLimits(src) && Check(src, "f.tm").HasErrors() {
+			t.Errorf("withinLimits passes a file Check refuses: %s", Check(src, "f.tm").Error())
+		}
 		_, diags := ParseConfig(src, "f.tm")
 		if len(diags) > MaxDiags+1 {
 			t.Errorf("%d diagnostics, over %d", len(diags), MaxDiags+1)
