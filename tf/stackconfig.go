@@ -310,17 +310,14 @@ func normalizeSource(s string) string {
 	return s
 }
 
-// defaultHosts are the registries a source address without a host means,
-// for terraform and for OpenTofu.
-var defaultHosts = []string{"registry.terraform.io", "registry.opentofu.org"}
-
 // covers reports whether the locked provider address (host/ns/type)
-// satisfies the required source address.
+// satisfies the required source address. A source address without a
+// host means terraform's default registry, or OpenTofu's.
 func covers(locked, required string) bool {
 	if strings.Count(required, "/") == 2 {
 		return locked == required
 	}
-	for _, h := range defaultHosts {
+	for _, h := range [...]string{"registry.terraform.io", "registry.opentofu.org"} {
 		if locked == h+"/"+required {
 			return true
 		}
