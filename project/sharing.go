@@ -203,23 +203,3 @@ func (p *Project) SharingBackend(dir, name string) (*SharingBackend, bool) {
 	}
 	return nil, false
 }
-
-// SharesOutputs reports whether any stack declares an input block.
-func (p *Project) SharesOutputs() bool {
-	for _, s := range p.Stacks {
-		if len(p.SharedInputs(s.Path)) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// StackByID returns the stack whose stack.id is id.
-func (p *Project) StackByID(id string) (*Stack, bool) {
-	for _, s := range p.Stacks {
-		if s.ID == id {
-			return s, true
-		}
-	}
-	return nil, false
-}
