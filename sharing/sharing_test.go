@@ -9,6 +9,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/tmci/tmci/funcs"
+	"github.com/tmci/tmci/internal/boundedhcl"
 	"github.com/tmci/tmci/internal/fixture"
 	"github.com/tmci/tmci/project"
 )
@@ -182,5 +183,38 @@ func TestEval(t *testing.T) {
 	_, diags = pl.Eval(ins[1], cty.EmptyObjectVal, true, "pr-2", true) // no mock
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "declare a mock") {
 		t.Errorf("plan without state or mock: %v", diags)
+	}
+}
+
+// An output as large as terraform lets through (MaxOutputBytes) must not
+// pass into an input: the value is capped like any value tmci evaluates.
+// Without a mock, or in an apply, that is an error at the block; a plan
+// takes the mock and says why.
+func TestEvalValueTooLarge(t *testing.T) {
+	pl, err := resolve(t, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", boundedhcl.MaxValueSize+1)
+	outputs, _, err := DecodeOutputs([]byte(`{"vpc":{"sensitive":false,"type":"string","value":"` + big + `"},
+"plain":{"sensitive":false,"type":"string","value":"` + big + `"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := pl.Inputs["/app"]
+	v, diags := pl.Eval(ins[2], outputs, false, "pr-1", true) // no mock
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "app/stack.tm:16") || !strings.Contains(diags.Error(), "Value too large") {
+		t.Errorf("a value over the limit without a mock: %v", diags)
+	}
+	if v.Val != cty.NilVal {
+		t.Errorf("a value over the limit without a mock still gave %#v", v)
+	}
+	_, diags = pl.Eval(ins[0], outputs, false, "pr-1", false) // apply
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Value too large") {
+		t.Errorf("a value over the limit in an apply: %v", diags)
+	}
+	v, diags = pl.Eval(ins[0], outputs, false, "pr-1", true) // plan with a mock
+	if diags.HasErrors() || !v.Mocked || v.Val.AsString() != "mock-vpc" || !strings.Contains(v.Reason, "Value too large") {
+		t.Errorf("a value over the limit in a plan: %#v %v", v, diags)
 	}
 }
