@@ -24,7 +24,6 @@ import (
 	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/funcs"
 	"github.com/tmci/tmci/internal/boundedhcl"
-	"github.com/tmci/tmci/internal/repofile"
 	"github.com/tmci/tmci/project"
 )
 
@@ -290,18 +289,14 @@ func (pl *Plan) Eval(in *Input, outputs cty.Value, noState bool, env string, moc
 	return out, d
 }
 
-// check accepts a value an input may pass: known, within the size limit.
+// check accepts a value an input may pass: a known one. Its size is
+// already bounded: project.Scope.Eval refuses a result over
+// boundedhcl.MaxValueSize.
 func (pl *Plan) check(in *Input, v cty.Value, rng hcl.Range) (Value, hcl.Diagnostics) {
 	u, marks := v.UnmarkDeep()
 	if !u.IsWhollyKnown() {
 		return Value{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid input value",
 			Detail:  fmt.Sprintf("The input %s of stack %s is not known before the run; give it a value tmci can compute.", in.Name, in.Stack),
-			Subject: rng.Ptr()}}
-	}
-	if boundedhcl.ValueSize(u, boundedhcl.MaxValueSize) > boundedhcl.MaxValueSize {
-		return Value{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Value too large",
-			Detail: fmt.Sprintf("The input %s of stack %s evaluates to over %s of data, tmci's limit for one value; make it smaller.",
-				in.Name, in.Stack, repofile.Size(boundedhcl.MaxValueSize)),
 			Subject: rng.Ptr()}}
 	}
 	_, marked := marks[funcs.Sensitive]
