@@ -261,7 +261,10 @@ func (pl *Plan) Eval(in *Input, outputs cty.Value, noState bool, env string, moc
 	if !diags.HasErrors() {
 		return pl.check(in, v, in.Decl.Value.Range())
 	}
-	reason := fmt.Sprintf("its value cannot be computed from the outputs of %s in %s: %s", in.Source, env, firstError(diags))
+	// HCL's details quote the values they failed on (`cannot convert
+	// "S3CRET" to number`), and a value derived from a sensitive output
+	// is in no redaction set: with sensitive outputs, the summary only.
+	reason := fmt.Sprintf("its value cannot be computed from the outputs of %s in %s: %s", in.Source, env, firstError(diags, !outputs.ContainsMarked()))
 	if noState {
 		reason = fmt.Sprintf("%s has no state in %s yet", in.Source, env)
 	}
@@ -303,10 +306,12 @@ func (pl *Plan) check(in *Input, v cty.Value, rng hcl.Range) (Value, hcl.Diagnos
 	return Value{Val: u, Secret: marked || in.Sensitive}, nil
 }
 
-func firstError(diags hcl.Diagnostics) string {
+// firstError is the first error among diags, with its detail if
+// withDetail.
+func firstError(diags hcl.Diagnostics, withDetail bool) string {
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
-			if d.Detail != "" {
+			if withDetail && d.Detail != "" {
 				return d.Summary + ": " + d.Detail
 			}
 			return d.Summary

@@ -218,3 +218,50 @@ func TestEvalValueTooLarge(t *testing.T) {
 		t.Errorf("a value over the limit in a plan: mocked %v, reason %q, %v", v.Mocked, v.Reason, diags)
 	}
 }
+
+// HCL's message for a failed function call quotes the argument; one
+// derived from a sensitive output (upper-cased here) is in no redaction
+// set, so it must not reach the reason a log and report.json show.
+func TestEvalFailureHidesSensitive(t *testing.T) {
+	pl, err := resolve(t, `-- app/stack.tm --
+stack {
+  id = "app"
+}
+input "n" {
+  backend       = "default"
+  from_stack_id = "net"
+  value         = tm_tonumber(tm_upper(outputs.token.value))
+  mock          = 1
+}
+input "m" {
+  backend       = "default"
+  from_stack_id = "net"
+  value         = tm_tonumber(outputs.token.value)
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := DecodeOutputs([]byte(`{"token":{"sensitive":true,"type":"string","value":"s3cret"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := DecodeOutputs([]byte(`{"token":{"sensitive":false,"type":"string","value":"s3cret"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := pl.Inputs["/app"]
+	v, diags := pl.Eval(ins[0], secret, false, "pr-1", true)
+	if diags.HasErrors() || !v.Mocked || !strings.Contains(v.Reason, "Invalid function argument") || strings.Contains(strings.ToLower(v.Reason), "s3cret") {
+		t.Errorf("a failure on a sensitive output: mocked %v, reason %q, %v", v.Mocked, v.Reason, diags)
+	}
+	_, diags = pl.Eval(ins[1], secret, false, "pr-1", true)
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Invalid function argument") || strings.Contains(strings.ToLower(diags.Error()), "s3cret") {
+		t.Errorf("a failure on a sensitive output without a mock: %v", diags)
+	}
+	// A plain output's failure keeps HCL's detail.
+	v, diags = pl.Eval(ins[0], plain, false, "pr-1", true)
+	if diags.HasErrors() || !strings.Contains(v.Reason, `cannot convert "S3CRET" to number`) {
+		t.Errorf("a failure on a plain output: reason %q, %v", v.Reason, diags)
+	}
+}
