@@ -375,3 +375,41 @@ resource "terraform_data" "x" {
 		})
 	}
 }
+
+// TestOutputsLimit: `output -json` of a stack is read up to the caller's
+// limit (the outputs are the repository's, and may be any size); past
+// it, an error that names the limit, and no bytes.
+func TestOutputsLimit(t *testing.T) {
+	t.Parallel()
+	bin := requireBinary(t, binaries[0])
+	dir := t.TempDir()
+	stackDir := filepath.Join(dir, "stack")
+	var out bytes.Buffer
+	s := tf.Stack{Dir: stackDir, DataDir: filepath.Join(dir, "data"), BackendFile: filepath.Join(dir, "b.tfbackend"), Out: &out}
+	if err := tf.WriteBackendFile(s.BackendFile, fmt.Appendf(nil, "path = %q\n", filepath.Join(dir, "s.tfstate"))); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, stackDir, map[string]string{"main.tf": `
+terraform {
+  backend "local" {}
+}
+output "big" {
+  value = format("%02000d", 7)
+}
+`})
+	r := newRunner(t, bin)
+	if err := r.Init(t.Context(), s); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if _, err := r.Apply(t.Context(), s, ""); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	data, err := r.Outputs(t.Context(), s, 4000)
+	if err != nil || !bytes.Contains(data, []byte(`"`+strings.Repeat("0", 1999)+`7"`)) {
+		t.Fatalf("outputs within the limit: %v, %d bytes\n%.300s", err, len(data), data)
+	}
+	data, err = r.Outputs(t.Context(), s, 1000)
+	if err == nil || !strings.Contains(err.Error(), "over 1000 bytes") || data != nil {
+		t.Errorf("outputs over the limit: %v, %d bytes", err, len(data))
+	}
+}
