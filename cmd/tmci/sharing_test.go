@@ -206,8 +206,14 @@ func testSharing(t *testing.T, root string, env map[string]string) {
 	}
 
 	// With /src applied, /app receives its own environment's outputs.
+	// The applies' logs (which later plans replace) and console show no
+	// secret, not even upper-cased as /app derives it.
 	for _, e := range []string{"pr-1", "staging"} {
-		tmciWant(t, 0, env, "-C", root, "apply", "--env="+e, q)
+		out := tmciWant(t, 0, env, "-C", root, "apply", "--env="+e, "--log-mode=stream")
+		if strings.Contains(strings.ToLower(out), "s3cr3t") {
+			t.Errorf("apply in %s printed the sensitive output:\n%s", e, out)
+		}
+		noSecretIn(t, filepath.Join(root, ".tmci"))
 	}
 	for _, e := range []string{"pr-1", "staging"} {
 		got := readFile(t, filepath.Join(claims, e))
@@ -257,7 +263,15 @@ func testSharing(t *testing.T, root string, env map[string]string) {
 	}
 
 	// The sensitive output, in any case, is in no log or report.
-	err := filepath.WalkDir(filepath.Join(root, ".tmci"), func(path string, d fs.DirEntry, err error) error {
+	noSecretIn(t, filepath.Join(root, ".tmci"))
+}
+
+// noSecretIn fails the test when a file below dir other than a plan or
+// terraform's own data holds the sensitive output of sharingProject, in
+// any case.
+func noSecretIn(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(path, ".tfplan") || strings.Contains(path, string(filepath.Separator)+".terraform"+string(filepath.Separator)) {
 			return err
 		}
