@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tmci/tmci/tf"
 )
 
 // TestPlanRecordMocks: a plan made with mock inputs is recorded so, and
@@ -47,5 +49,46 @@ func TestMocksAllowed(t *testing.T) {
 		if r.mocksAllowed() != tc.want {
 			t.Errorf("%s (mock-on-fail %v) may use mocks: %v, want %v", tc.verb, tc.mockOnFail, !tc.want, tc.want)
 		}
+	}
+}
+
+// TestInitialisedWith: reading a source's outputs skips init only when
+// its data directory was initialised with exactly the backend file this
+// run would write; another environment's or a changed backend, a
+// missing file or a symbolic link for terraform's record all re-init.
+func TestInitialisedWith(t *testing.T) {
+	dir := t.TempDir()
+	st := tf.Stack{DataDir: filepath.Join(dir, "data"), BackendFile: filepath.Join(dir, "b.tfbackend")}
+	content := []byte("path = \"/state/pr-1/a.tfstate\"\n")
+	if initialisedWith(st, content) {
+		t.Error("nothing written yet, yet initialised")
+	}
+	if err := os.WriteFile(st.BackendFile, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if initialisedWith(st, content) {
+		t.Error("no terraform.tfstate in the data directory, yet initialised")
+	}
+	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	record := filepath.Join(st.DataDir, "terraform.tfstate")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), record); err != nil {
+		t.Fatal(err)
+	}
+	if initialisedWith(st, content) {
+		t.Error("terraform.tfstate is a symbolic link, yet initialised")
+	}
+	if err := os.Remove(record); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(record, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !initialisedWith(st, content) {
+		t.Error("same backend file and a data directory: not initialised")
+	}
+	if initialisedWith(st, []byte("path = \"/state/pr-2/a.tfstate\"\n")) {
+		t.Error("another backend file, yet initialised")
 	}
 }
