@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -251,5 +252,47 @@ func TestByRevision(t *testing.T) {
 	want = []ledger.RevisionGroup{{Revision: old, Paths: []string{"/a"}}, {Revision: mid, Paths: []string{"/x"}}}
 	if !cmp.Equal(got, want) {
 		t.Fatalf("ByRevision with an unrecorded path:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestFromStateHostile refuses ledger states whose entries would put
+// control characters, unclean paths or unknown verbs on a terminal or in
+// a GitHub annotation, and reads a well-formed one.
+func TestFromStateHostile(t *testing.T) {
+	t.Parallel()
+	state := func(path, rev, verb string) []byte {
+		t.Helper()
+		entries, err := json.Marshal(map[string]map[string]string{path: {"revision": rev, "time": "2026-11-27T12:00:00Z", "verb": verb}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(map[string]any{"version": 4, "outputs": map[string]any{"entries": map[string]string{"value": string(entries), "type": "string"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	entries, err := ledger.FromState(state("/a/b", revA, ledger.Applied))
+	if err != nil || entries["/a/b"].Revision != revA || entries["/a/b"].Verb != ledger.Applied {
+		t.Fatalf("a well-formed ledger state: %v, %v", entries, err)
+	}
+	for name, data := range map[string][]byte{
+		"newline in path":  state("/a\n::warning::x", revA, ledger.Applied),
+		"escape in path":   state("/a\x1b[2J", revA, ledger.Applied),
+		"bidi in path":     state("/a\u202eb", revA, ledger.Applied),
+		"unclean path":     state("/a/../../etc", revA, ledger.Applied),
+		"relative path":    state("a", revA, ledger.Applied),
+		"short revision":   state("/a", revA[:12], ledger.Applied),
+		"unknown verb":     state("/a", revA, "apply\x1b[31m"),
+		"empty verb":       state("/a", revA, ""),
+		"entries not JSON": []byte(`{"outputs":{"entries":{"value":"{"}}}`),
+		"too large":        make([]byte, 64<<20+1),
+	} {
+		if _, err := ledger.FromState(data); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if e, err := ledger.FromState([]byte(`{"version":4,"outputs":{}}`)); err != nil || len(e) != 0 {
+		t.Errorf("an empty ledger state: %v, %v", e, err)
 	}
 }
