@@ -47,15 +47,7 @@ func writeProject(t *testing.T, root, tmcihcl string, backendType string) *backe
 		"b/c/main.tf":      `terraform { backend "` + backendType + `" {} }`,
 		"terramate.tm.hcl": "terramate {\n  config {}\n}\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, root, files)
 	p, diags := project.Load(root, project.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)

@@ -58,15 +58,7 @@ type pipeline struct {
 }
 
 func (pl *pipeline) write(files map[string]string) {
-	for name, content := range files {
-		p := filepath.Join(pl.root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			pl.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			pl.t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(pl.t, pl.root, files)
 }
 
 // merge commits files on main and returns the new commit.
