@@ -67,6 +67,15 @@ const (
 	revB = "2222222222222222222222222222222222222222"
 )
 
+// localProject keeps each stack's state of environment prod below the
+// project's .state directory.
+const localProject = `
+backend "local" {
+  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+}
+environment "prod" {}
+`
+
 // roundTrip records, reads, forgets and reads again through real
 // terraform, and returns the store.
 func roundTrip(t *testing.T, res *backend.Resolver, env string) {
@@ -111,12 +120,7 @@ func roundTrip(t *testing.T, res *backend.Resolver, env string) {
 func TestLocal(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	res := writeProject(t, root, `
-backend "local" {
-  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
-}
-environment "prod" {}
-`, "local")
+	res := writeProject(t, root, localProject, "local")
 	roundTrip(t, res, "prod")
 	state := filepath.Join(root, ".state", "prod", ".tmci-ledger", "terraform.tfstate")
 	data, err := os.ReadFile(state)
@@ -186,12 +190,7 @@ func TestNoTemplate(t *testing.T) {
 func TestManyEntries(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	res := writeProject(t, root, `
-backend "local" {
-  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
-}
-environment "prod" {}
-`, "local")
+	res := writeProject(t, root, localProject, "local")
 	cfg, _, err := ledger.Resolve(res, "prod")
 	if err != nil {
 		t.Fatal(err)
