@@ -113,6 +113,19 @@ func roundTrip(t *testing.T, res *backend.Resolver, env string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
+	// Recording what the ledger already holds writes nothing: no
+	// entries file, no terraform apply.
+	store3 := ledger.New(runner, filepath.Join(t.TempDir(), "ledger"), cfg)
+	got, err = store3.Record(t.Context(), ledger.Entries{"/a": {Revision: revB, Time: later, Verb: ledger.Applied}}, []string{"/gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries after an unchanged record (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(store3.Dir(), "entries.auto.tfvars.json")); !os.IsNotExist(err) {
+		t.Errorf("an unchanged record wrote the ledger's entries (%v)", err)
+	}
 }
 
 // TestLocal keeps the ledger next to the environment's state files, at
