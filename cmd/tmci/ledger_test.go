@@ -286,6 +286,11 @@ func testDeletedStack(t *testing.T, pl *pipeline, e string) {
 	if !strings.Contains(pl.state("web"), `"terraform_data"`) {
 		t.Fatalf("apply destroyed /web's resources without being asked")
 	}
+	// From /app, /web is out of reach: destroy --deleted leaves it.
+	out = tmciWant(t, 0, pl.env, "-C", filepath.Join(pl.root, "app"), "destroy", "--deleted", "--env=prod", "--yes", "--log-mode=quiet")
+	if !strings.Contains(out, "records no deleted stack") || !strings.Contains(pl.state("web"), `"terraform_data"`) {
+		t.Fatalf("destroy --deleted below /app reached /web:\n%s", out)
+	}
 	tmciWant(t, 0, pl.env, "-C", pl.root, "destroy", "--deleted", "--env=prod", "--yes", "--log-mode=quiet")
 	if st := pl.state("web"); strings.Contains(st, `"terraform_data"`) {
 		t.Errorf("/web's resources survived destroy --deleted:\n%s", st)
