@@ -9,8 +9,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/funcs"
-	"github.com/tmci/tmci/internal/boundedhcl"
-	"github.com/tmci/tmci/internal/repofile"
 	"github.com/tmci/tmci/project"
 )
 
@@ -32,7 +30,7 @@ type Input struct {
 // functions of backend templates (environment.*, env.*, global.*,
 // terramate.*). A null value leaves the input unset, which is how a
 // subtree or an environment drops an inherited one. Each value is
-// capped at boundedhcl.MaxValueSize.
+// capped at boundedhcl.MaxValueSize by the scope that evaluates it.
 //
 // In a project that declares no environment, environment.name is the
 // --env value ("" without one) and the environment has no attributes.
@@ -78,16 +76,6 @@ func (r *Resolver) Inputs(sc *project.Scope, envName string) ([]Input, hcl.Diagn
 				Summary:  "Invalid input value",
 				Detail:   fmt.Sprintf("Input %s of stack %s is not known; give it a value tmci can compute before the run.", n, sc.Stack().Path),
 				Subject:  attr.Expr.Range().Ptr(),
-			})
-			continue
-		}
-		if boundedhcl.ValueSize(v, boundedhcl.MaxValueSize) > boundedhcl.MaxValueSize {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Value too large",
-				Detail: fmt.Sprintf("Input %s of stack %s evaluates to over %s of data, tmci's limit for one value; make it smaller.",
-					n, sc.Stack().Path, repofile.Size(boundedhcl.MaxValueSize)),
-				Subject: attr.Expr.Range().Ptr(),
 			})
 			continue
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tmci/tmci/internal/boundedhcl"
 )
 
 const inputsFiles = `
@@ -156,5 +158,16 @@ func TestEncodeTFVarNUL(t *testing.T) {
 	r, _ := NewResolver(p, Options{LookupEnv: envMap(nil)})
 	if _, _, diags := r.StackTFVars(p.Stack("/c"), "prod"); !diags.HasErrors() || !strings.Contains(diags.Error(), "NUL") {
 		t.Errorf("a NUL in an input: %v", diags)
+	}
+}
+
+// TestInputTooLargeAtRun: a value whose size only shows once evaluated
+// (an environment variable's) is refused on its input, not passed on.
+func TestInputTooLargeAtRun(t *testing.T) {
+	p := loadProject(t, strings.Replace(inputsFiles, `missing = env.NOT_SET`, `missing = env.BIG`, 1))
+	r, _ := NewResolver(p, Options{LookupEnv: envMap(map[string]string{"BIG": strings.Repeat("x", boundedhcl.MaxValueSize+1)})})
+	env, _, diags := r.StackTFVars(p.Stack("/c"), "prod")
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "c/tmci.hcl:2,13-20: Value too large") || env != nil {
+		t.Errorf("an input over the limit: %v (env of %d entries)", diags, len(env))
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,6 +38,7 @@ import (
 
 	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/internal/atomicfile"
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/tf"
 )
 
@@ -228,8 +230,11 @@ func parseOutputs(data []byte) (Entries, error) {
 		return nil, fmt.Errorf("the ledger's entries are not valid: %w", err)
 	}
 	for p, e := range entries {
-		if !strings.HasPrefix(p, "/") || !validRevision(e.Revision) {
-			return nil, fmt.Errorf("the ledger holds an invalid entry for %q (revision %q): the ledger state is not tmci's", p, e.Revision)
+		// The paths and verbs reach terminals, CI logs and GitHub
+		// annotations: anything but a clean path without control
+		// characters, or a verb of tmci's own, is not tmci's.
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p || !printable.Safe(p) || !validRevision(e.Revision) || (e.Verb != Applied && e.Verb != Destroyed) {
+			return nil, fmt.Errorf("the ledger holds an invalid entry for %q (revision %q, verb %q): the ledger state is not tmci's", p, e.Revision, e.Verb)
 		}
 	}
 	return entries, nil

@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,15 +47,7 @@ func writeProject(t *testing.T, root, tmcihcl string, backendType string) *backe
 		"b/c/main.tf":      `terraform { backend "` + backendType + `" {} }`,
 		"terramate.tm.hcl": "terramate {\n  config {}\n}\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, root, files)
 	p, diags := project.Load(root, project.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -73,6 +66,15 @@ const (
 	revA = "1111111111111111111111111111111111111111"
 	revB = "2222222222222222222222222222222222222222"
 )
+
+// localProject keeps each stack's state of environment prod below the
+// project's .state directory.
+const localProject = `
+backend "local" {
+  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
+}
+environment "prod" {}
+`
 
 // roundTrip records, reads, forgets and reads again through real
 // terraform, and returns the store.
@@ -111,6 +113,19 @@ func roundTrip(t *testing.T, res *backend.Resolver, env string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
+	// Recording what the ledger already holds writes nothing: no
+	// entries file, no terraform apply.
+	store3 := ledger.New(runner, filepath.Join(t.TempDir(), "ledger"), cfg)
+	got, err = store3.Record(t.Context(), ledger.Entries{"/a": {Revision: revB, Time: later, Verb: ledger.Applied}}, []string{"/gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries after an unchanged record (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(store3.Dir(), "entries.auto.tfvars.json")); !os.IsNotExist(err) {
+		t.Errorf("an unchanged record wrote the ledger's entries (%v)", err)
+	}
 }
 
 // TestLocal keeps the ledger next to the environment's state files, at
@@ -118,12 +133,7 @@ func roundTrip(t *testing.T, res *backend.Resolver, env string) {
 func TestLocal(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	res := writeProject(t, root, `
-backend "local" {
-  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
-}
-environment "prod" {}
-`, "local")
+	res := writeProject(t, root, localProject, "local")
 	roundTrip(t, res, "prod")
 	state := filepath.Join(root, ".state", "prod", ".tmci-ledger", "terraform.tfstate")
 	data, err := os.ReadFile(state)
@@ -193,12 +203,7 @@ func TestNoTemplate(t *testing.T) {
 func TestManyEntries(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	res := writeProject(t, root, `
-backend "local" {
-  path = "${terramate.stack.path.to_root}/.state/${environment.name}/${terramate.stack.path.relative}/terraform.tfstate"
-}
-environment "prod" {}
-`, "local")
+	res := writeProject(t, root, localProject, "local")
 	cfg, _, err := ledger.Resolve(res, "prod")
 	if err != nil {
 		t.Fatal(err)
@@ -251,5 +256,47 @@ func TestByRevision(t *testing.T) {
 	want = []ledger.RevisionGroup{{Revision: old, Paths: []string{"/a"}}, {Revision: mid, Paths: []string{"/x"}}}
 	if !cmp.Equal(got, want) {
 		t.Fatalf("ByRevision with an unrecorded path:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestFromStateHostile refuses ledger states whose entries would put
+// control characters, unclean paths or unknown verbs on a terminal or in
+// a GitHub annotation, and reads a well-formed one.
+func TestFromStateHostile(t *testing.T) {
+	t.Parallel()
+	state := func(path, rev, verb string) []byte {
+		t.Helper()
+		entries, err := json.Marshal(map[string]map[string]string{path: {"revision": rev, "time": "2026-11-27T12:00:00Z", "verb": verb}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(map[string]any{"version": 4, "outputs": map[string]any{"entries": map[string]string{"value": string(entries), "type": "string"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	entries, err := ledger.FromState(state("/a/b", revA, ledger.Applied))
+	if err != nil || entries["/a/b"].Revision != revA || entries["/a/b"].Verb != ledger.Applied {
+		t.Fatalf("a well-formed ledger state: %v, %v", entries, err)
+	}
+	for name, data := range map[string][]byte{
+		"newline in path":  state("/a\n::warning::x", revA, ledger.Applied),
+		"escape in path":   state("/a\x1b[2J", revA, ledger.Applied),
+		"bidi in path":     state("/a\u202eb", revA, ledger.Applied),
+		"unclean path":     state("/a/../../etc", revA, ledger.Applied),
+		"relative path":    state("a", revA, ledger.Applied),
+		"short revision":   state("/a", revA[:12], ledger.Applied),
+		"unknown verb":     state("/a", revA, "apply\x1b[31m"),
+		"empty verb":       state("/a", revA, ""),
+		"entries not JSON": []byte(`{"outputs":{"entries":{"value":"{"}}}`),
+		"too large":        make([]byte, 64<<20+1),
+	} {
+		if _, err := ledger.FromState(data); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if e, err := ledger.FromState([]byte(`{"version":4,"outputs":{}}`)); err != nil || len(e) != 0 {
+		t.Errorf("an empty ledger state: %v, %v", e, err)
 	}
 }

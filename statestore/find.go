@@ -44,22 +44,32 @@ func Find(ctx context.Context, c *backend.Config, dir, marker string, getenv fun
 	return nil, ErrUnsupported
 }
 
-// pattern turns s, holding marker, into an anchored regexp whose every
-// marker is the same captured name.
-func pattern(s, marker string) *regexp.Regexp {
+// namePattern matches, anchored, the texts that are s with every
+// marker replaced by one same name. RE2 has no backreferences, so each
+// marker is its own group and Name checks that they agree.
+type namePattern struct{ re *regexp.Regexp }
+
+func pattern(s, marker string) namePattern {
 	parts := strings.Split(s, marker)
 	for i := range parts {
 		parts[i] = regexp.QuoteMeta(parts[i])
 	}
-	re := "^" + parts[0]
-	for i, p := range parts[1:] {
-		if i == 0 {
-			re += nameChars + p
-		} else {
-			re += `\1` + p
+	return namePattern{regexp.MustCompile("^" + strings.Join(parts, nameChars) + "$")}
+}
+
+// Name returns the name that stood for the marker in text, and false
+// when text does not match or its markers' names differ.
+func (p namePattern) Name(text string) (string, bool) {
+	sub := p.re.FindStringSubmatch(text)
+	if sub == nil {
+		return "", false
+	}
+	for _, n := range sub[2:] {
+		if n != sub[1] {
+			return "", false
 		}
 	}
-	return regexp.MustCompile(re + "$")
+	return sub[1], true
 }
 
 func findLocal(c *backend.Config, dir, marker string) ([]Found, error) {
@@ -77,15 +87,15 @@ func findLocal(c *backend.Config, dir, marker string) ([]Found, error) {
 	re := pattern(path, marker)
 	var out []Found
 	for _, m := range matches {
-		sub := re.FindStringSubmatch(m)
-		if sub == nil {
+		name, ok := re.Name(m)
+		if !ok {
 			continue
 		}
 		data, err := readState(m)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Found{Name: sub[1], Data: data})
+		out = append(out, Found{Name: name, Data: data})
 	}
 	return out, nil
 }
@@ -118,8 +128,8 @@ func findPG(ctx context.Context, c *backend.Config, marker string, getenv func(s
 			rows.Close()
 			return nil, err
 		}
-		if sub := re.FindStringSubmatch(s); sub != nil {
-			schemas, names = append(schemas, s), append(names, sub[1])
+		if name, ok := re.Name(s); ok {
+			schemas, names = append(schemas, s), append(names, name)
 		}
 	}
 	rows.Close()

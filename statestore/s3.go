@@ -304,8 +304,8 @@ func findS3(ctx context.Context, c *backend.Config, marker string, getenv func(s
 			return nil, err
 		}
 		for _, k := range page.Keys {
-			sub := re.FindStringSubmatch(k)
-			if sub == nil {
+			name, ok := re.Name(k)
+			if !ok {
 				continue
 			}
 			data, _, err := o.read(ctx, client, o.objectURL(k))
@@ -313,7 +313,7 @@ func findS3(ctx context.Context, c *backend.Config, marker string, getenv func(s
 				return nil, err
 			}
 			if data != nil {
-				out = append(out, Found{Name: sub[1], Data: data})
+				out = append(out, Found{Name: name, Data: data})
 			}
 		}
 		if !page.Truncated || page.Next == "" {

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -123,5 +124,36 @@ func TestUnsupported(t *testing.T) {
 	t.Parallel()
 	if _, err := statestore.RemoveEmpty(t.Context(), config("gcs", map[string]string{"bucket": "b", "prefix": "k"}), "/", nil); err != statestore.ErrUnsupported {
 		t.Errorf("gcs: %v, want ErrUnsupported", err)
+	}
+}
+
+// TestLocalFindMarkerTwice lists local ledgers whose path holds the
+// environment name twice: only files whose two names agree are found,
+// and a name outside [a-z0-9._-] (a control character) is not.
+func TestLocalFindMarkerTwice(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"pr-1/pr-1.tfstate", "pr-2/pr-2.tfstate", "pr-1/pr-2.tfstate", "pr\x1b[2J/pr\x1b[2J.tfstate"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fullState), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := statestore.Find(t.Context(), config("local", map[string]string{"path": "MARK/MARK.tfstate"}), dir, "MARK", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range found {
+		if string(f.Data) != fullState {
+			t.Errorf("%s: data %q", f.Name, f.Data)
+		}
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != "pr-1,pr-2" {
+		t.Errorf("found %q, want pr-1 and pr-2", names)
 	}
 }

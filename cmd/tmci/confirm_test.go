@@ -14,9 +14,7 @@ import (
 func TestConfirmInTerminal(t *testing.T) {
 	t.Parallel()
 	tf := findTool(t, tools[0])
-	root := toolProject(t, "local", `backend "local" {
-  path = "${terramate.root.path.fs.absolute}/state/${environment.name}/${terramate.stack.path.relative}.tfstate"
-}`)
+	root := toolProject(t, "local", localStateTemplate)
 	state := filepath.Join(root, "state", "staging", "stacks", "app.tfstate")
 	env := []string{"TMCI_TF_BIN=" + tf, "TERM=xterm", "CI=", "GITHUB_ACTIONS=", "GITLAB_CI=", "CHECKPOINT_DISABLE=1", "NO_COLOR=1"}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/tmci/tmci/ci"
 	"github.com/tmci/tmci/dag"
 	"github.com/tmci/tmci/engine"
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/internal/projectpath"
 	"github.com/tmci/tmci/ledger"
 	"github.com/tmci/tmci/project"
@@ -49,10 +50,10 @@ func (a *app) deletedStacks(c *changedFlags, p *project.Project, entries ledger.
 func (a *app) warnDeleted(r *engine.Run) {
 	for _, d := range r.Deleted {
 		msg := fmt.Sprintf("stack %s is deleted from the code, but its resources in %s are not destroyed (last seen in %.12s); run: tmci destroy --deleted --env=%s --yes",
-			d.Path, r.Env.Name, d.Revision, r.Env.Name)
+			printable.String(d.Path), r.Env.Name, d.Revision, r.Env.Name)
 		fmt.Fprintf(a.stderr, "tmci %s: warning: %s\n", r.Verb, msg)
 		if a.onGitHub() {
-			fmt.Fprint(a.stdout, ci.Annotation{Title: "tmci: deleted stack " + d.Path, Message: msg}.Warning())
+			fmt.Fprint(a.stdout, ci.Annotation{Title: "tmci: deleted stack " + printable.String(d.Path), Message: msg}.Warning())
 		}
 	}
 }

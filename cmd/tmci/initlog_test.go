@@ -15,9 +15,7 @@ import (
 func TestStreamHidesInitUnlessItFails(t *testing.T) {
 	t.Parallel()
 	tf := findTool(t, tools[0])
-	root := toolProject(t, "local", `backend "local" {
-  path = "${terramate.root.path.fs.absolute}/state/${environment.name}/${terramate.stack.path.relative}.tfstate"
-}`)
+	root := toolProject(t, "local", localStateTemplate)
 	env := map[string]string{"TMCI_TF_BIN": tf, "PATH": os.Getenv("PATH")}
 	plan := func() (int, string) {
 		var stdout, stderr bytes.Buffer

@@ -25,9 +25,7 @@ func TestPlanThenApplyInitsOnce(t *testing.T) {
 		t.Run(tl.name, func(t *testing.T) {
 			t.Parallel()
 			bin := findTool(t, tl)
-			template := `backend "local" {
-  path = "${terramate.root.path.fs.absolute}/state/${environment.name}/${terramate.stack.path.relative}.tfstate"
-}`
+			template := localStateTemplate
 			root := toolProject(t, "local", template)
 			dir := t.TempDir()
 			wrapper := filepath.Join(dir, "tf")

@@ -58,15 +58,7 @@ type pipeline struct {
 }
 
 func (pl *pipeline) write(files map[string]string) {
-	for name, content := range files {
-		p := filepath.Join(pl.root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			pl.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			pl.t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(pl.t, pl.root, files)
 }
 
 // merge commits files on main and returns the new commit.
@@ -293,6 +285,11 @@ func testDeletedStack(t *testing.T, pl *pipeline, e string) {
 	}
 	if !strings.Contains(pl.state("web"), `"terraform_data"`) {
 		t.Fatalf("apply destroyed /web's resources without being asked")
+	}
+	// From /app, /web is out of reach: destroy --deleted leaves it.
+	out = tmciWant(t, 0, pl.env, "-C", filepath.Join(pl.root, "app"), "destroy", "--deleted", "--env=prod", "--yes", "--log-mode=quiet")
+	if !strings.Contains(out, "records no deleted stack") || !strings.Contains(pl.state("web"), `"terraform_data"`) {
+		t.Fatalf("destroy --deleted below /app reached /web:\n%s", out)
 	}
 	tmciWant(t, 0, pl.env, "-C", pl.root, "destroy", "--deleted", "--env=prod", "--yes", "--log-mode=quiet")
 	if st := pl.state("web"); strings.Contains(st, `"terraform_data"`) {

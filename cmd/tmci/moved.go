@@ -9,6 +9,7 @@ import (
 
 	"github.com/tmci/tmci/backend"
 	"github.com/tmci/tmci/changes"
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/project"
 )
 
@@ -99,8 +100,8 @@ func moveSummary(effects []moveEffect) string {
 // it does not (the old state is read from a worktree of the base
 // revision, which still has the stack at its old path).
 func (a *app) printMove(w io.Writer, p *project.Project, m changes.Moved, base string) {
-	fmt.Fprintf(w, "%s (moved to %s)\n", a.relPath(p, m.From), a.relPath(p, m.To))
-	fmt.Fprintf(w, "    stack id %q moved from %s to %s since %s\n", m.ID, m.From, m.To, base[:12])
+	fmt.Fprintf(w, "%s (moved to %s)\n", printable.String(a.relPath(p, m.From)), a.relPath(p, m.To))
+	fmt.Fprintf(w, "    stack id %q moved from %s to %s since %s\n", m.ID, printable.String(m.From), m.To, base[:12])
 	effects := a.moveEffects(p, m)
 	if effects == nil {
 		fmt.Fprintf(w, "    %s\n", moveSummary(nil))

@@ -459,15 +459,7 @@ func TestRunFailure(t *testing.T) {
 		"y/main.tf":         "resource \"terraform_data\" \"y\" {}\n",
 		"unrelated/file.md": "not a stack\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, root, files)
 	env := runEnv(t, bin, nil)
 	out := tmciWant(t, 1, env, "-C", root, "plan", "--log-mode=quiet", "--parallel=2", "--stack=a", "--stack=b", "--stack=c", "--stack=d", "--stack=d/e")
 	if !strings.Contains(out, "skipped (/b failed)") {

@@ -79,6 +79,12 @@ func builtAs(bin string) string {
 	return info.Main.Version
 }
 
+// localStateTemplate keeps each stack's state of each environment below
+// the project's state/ directory.
+const localStateTemplate = `backend "local" {
+  path = "${terramate.root.path.fs.absolute}/state/${environment.name}/${terramate.stack.path.relative}.tfstate"
+}`
+
 // toolProject writes a two-stack project whose tmci.hcl declares template
 // (the backend block) and returns its root.
 func toolProject(t *testing.T, typ, template string) string {
