@@ -214,6 +214,7 @@ func TestPluginCacheDir(t *testing.T) {
 		want string
 	}{
 		{"the variable wins", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "TF_PLUGIN_CACHE_DIR=/v"}, "/v"},
+		{"an empty variable set last leaves the CLI configuration's", []string{"TF_PLUGIN_CACHE_DIR=/v", "TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "CACHE_ROOT=/r", "TF_PLUGIN_CACHE_DIR="}, "/r/plugins"},
 		{"the CLI configuration, expanded", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "CACHE_ROOT=/r"}, "/r/plugins"},
 		{"a configuration without a cache", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "empty.tfrc"), "HOME=" + filepath.Join(dir, "home")}, ""},
 		{"the home directory's files", []string{"HOME=" + filepath.Join(dir, "home")}, "/from/tofurc"},
