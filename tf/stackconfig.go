@@ -50,9 +50,10 @@ type stackConfig struct {
 
 // isConfigFile reports whether terraform or tofu reads the file name as
 // configuration (overrides included); terraform ignores names starting
-// with "." or "#" and editor backups ending in "~".
+// with ".", editor backups ending in "~" and emacs' "#name#", which no
+// extension below ends. A name that merely starts with "#" is read.
 func isConfigFile(name string) bool {
-	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "#") || strings.HasSuffix(name, "~") {
+	if strings.HasPrefix(name, ".") {
 		return false
 	}
 	for _, ext := range []string{".tf", ".tf.json", ".tofu", ".tofu.json"} {

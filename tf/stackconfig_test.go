@@ -133,7 +133,7 @@ func TestReadStackConfigDigest(t *testing.T) {
 		return c.digest
 	}
 	d0 := digest()
-	writeTree(t, root, map[string]string{"s/README.md": "other notes"})
+	writeTree(t, root, map[string]string{"s/README.md": "other notes", "s/#x.tf#": "emacs", "s/y.tf~": "vim"})
 	if digest() != d0 {
 		t.Error("a file terraform does not read changed the digest")
 	}
@@ -141,6 +141,9 @@ func TestReadStackConfigDigest(t *testing.T) {
 		{"m/main.tf": `resource "terraform_data" "y" {}`},
 		{"s/.terraform.lock.hcl": `# locked`},
 		{"s/extra.tofu": `locals {}`},
+		// terraform reads a name that starts with "#" unless it also
+		// ends with "#".
+		{"s/#x.tf": `locals {}`},
 	} {
 		writeTree(t, root, change)
 		d := digest()
