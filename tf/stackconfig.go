@@ -101,6 +101,9 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 			queue = append(queue, filepath.Join(real, filepath.FromSlash(m)))
 		}
 	}
+	if hasTestFiles(dir) || hasTestFiles(filepath.Join(dir, "tests")) {
+		return stackConfig{}, errDoubt
+	}
 	lock, err := repofile.Read(filepath.Join(dir, lockFileName), maxConfigFile)
 	switch {
 	case err == nil:
@@ -111,6 +114,25 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 	}
 	c.digest = hex.EncodeToString(h.Sum(nil))
 	return c, nil
+}
+
+// hasTestFiles reports whether dir may hold test files: terraform 1.6
+// and tofu read them at init (in the stack and its "tests" directory) for
+// the modules and providers their run blocks use, which readDir does not
+// follow. A directory that cannot be listed, but exists, counts as one.
+func hasTestFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	for _, e := range entries {
+		for _, ext := range []string{".tftest.hcl", ".tftest.json", ".tofutest.hcl", ".tofutest.json"} {
+			if strings.HasSuffix(e.Name(), ext) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lockFileName is the dependency lock file terraform keeps in the stack

@@ -75,6 +75,8 @@ provider "google" {}
     x = { source = var.src }
   }
 }`}, doubt: true},
+		{name: "a test file", files: map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`, "s/x.tftest.hcl": `run "r" {}`}, doubt: true},
+		{name: "a test file in tests", files: map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`, "s/tests/x.tofutest.hcl": `run "r" {}`}, doubt: true},
 		{name: "a missing module", files: map[string]string{"s/main.tf": `module "a" { source = "./nope" }`}, doubt: true},
 	}
 	for _, tt := range tests {
