@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/internal/boundedhcl"
@@ -211,7 +210,7 @@ func (m *moduleCode) parse(name string, src []byte) error {
 	var f *hcl.File
 	var diags hcl.Diagnostics
 	if strings.HasSuffix(name, ".json") {
-		f, diags = hcljson.Parse(src, name)
+		f, diags = boundedhcl.ParseJSON(src, name)
 	} else {
 		f, diags = boundedhcl.ParseConfig(src, name)
 	}

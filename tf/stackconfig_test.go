@@ -3,6 +3,7 @@ package tf
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,6 +76,7 @@ provider "google" {}
     x = { source = var.src }
   }
 }`}, doubt: true},
+		{name: "deeply nested JSON", files: map[string]string{"s/main.tf.json": `{"locals": {"a": ` + strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20) + `}}`}, doubt: true},
 		{name: "a test file", files: map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`, "s/x.tftest.hcl": `run "r" {}`}, doubt: true},
 		{name: "a test file in tests", files: map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`, "s/tests/x.tofutest.hcl": `run "r" {}`}, doubt: true},
 		{name: "a missing module", files: map[string]string{"s/main.tf": `module "a" { source = "./nope" }`}, doubt: true},
