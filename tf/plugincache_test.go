@@ -179,3 +179,35 @@ func TestPluginCacheRehashesAChangedEntry(t *testing.T) {
 		t.Error("a removed cache entry serves")
 	}
 }
+
+// TestPluginCacheServes: the cache serves a stack only when its lock file
+// covers every provider its code needs, its code calls no remote module,
+// and each locked provider is in the cache with a hash the lock file
+// lists.
+func TestPluginCacheServes(t *testing.T) {
+	f := newCacheFixture(t)
+	var c pluginCache
+	if !c.serves(f.cache, f.reader.Dir, f.cfg) {
+		t.Fatal("the cache does not serve a stack whose lock file it matches")
+	}
+	if c.serves(f.cache, f.writer.Dir, f.cfg) {
+		t.Error("the cache serves a stack without a lock file")
+	}
+	remote := f.cfg
+	remote.remoteModules = true
+	if c.serves(f.cache, f.reader.Dir, remote) {
+		t.Error("the cache serves a stack calling a remote module")
+	}
+	more := stackConfig{providers: map[string]bool{"tmci.test/tmci/fixture": true, "hashicorp/aws": true}}
+	if c.serves(f.cache, f.reader.Dir, more) {
+		t.Error("the cache serves a stack needing a provider its lock file lacks")
+	}
+	if c.serves(filepath.Join(filepath.Dir(f.cache), "empty"), f.reader.Dir, f.cfg) {
+		t.Error("an empty cache serves the stack")
+	}
+	lock := filepath.Join(f.reader.Dir, lockFileName)
+	writeTree(t, f.reader.Dir, map[string]string{lockFileName: "provider \"tmci.test/tmci/fixture\" {\n  version = \"1.0.0\"\n  hashes = [\"h1:other=\"]\n}\n"})
+	if c.serves(f.cache, f.reader.Dir, f.cfg) {
+		t.Errorf("the cache serves a stack whose lock file (%s) lists another hash", lock)
+	}
+}
