@@ -121,6 +121,9 @@ func TestInitCurrentNeedsProviders(t *testing.T) {
 	if err := os.Remove(filepath.Join(s.Dir, lockFileName)); err != nil {
 		t.Fatal(err)
 	}
+	if cfg, err = readStackConfig(dir, s.Dir); err != nil {
+		t.Fatal(err)
+	}
 	if initCurrent(s, "abc", cfg) {
 		t.Error("current without a lock file, for code that needs a provider")
 	}

@@ -128,7 +128,7 @@ func (r *Runner) initStack(ctx context.Context, s Stack, always bool, extra []st
 		if cacheDir == "" {
 			return r.terraform(ctx, s, w, w, args)
 		}
-		return r.cache.run(cacheDir, s, cfg, cfgErr, func() error { return r.terraform(ctx, s, w, w, args) })
+		return r.cache.run(cacheDir, cfg, cfgErr, func() error { return r.terraform(ctx, s, w, w, args) })
 	})
 	if err != nil || stampFile == "" {
 		return true, err

@@ -45,6 +45,12 @@ type stackConfig struct {
 	// remoteModules is set when a module's source is not a local path:
 	// its own requirements are known only after init installed it.
 	remoteModules bool
+	// locked are the providers of the stack's dependency lock file, read
+	// with the digest; lockErr is errDoubt when the file is missing
+	// (lockMissing) or cannot be read with certainty.
+	locked      []lockedProvider
+	lockErr     error
+	lockMissing bool
 }
 
 // isConfigFile reports whether terraform or tofu reads the file name as
@@ -103,12 +109,16 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 	if hasTestFiles(dir) || hasTestFiles(filepath.Join(dir, "tests")) {
 		return stackConfig{}, errDoubt
 	}
-	lock, err := repofile.Read(filepath.Join(dir, lockFileName), maxConfigFile)
+	lockFile := filepath.Join(dir, lockFileName)
+	lock, err := repofile.Read(lockFile, maxConfigFile)
 	switch {
 	case err == nil:
 		fmt.Fprintf(h, "lock %d\n", len(lock))
 		h.Write(lock)
-	case !errors.Is(err, os.ErrNotExist):
+		c.locked, c.lockErr = parseLockFile(lock, lockFile)
+	case errors.Is(err, os.ErrNotExist):
+		c.lockErr, c.lockMissing = errDoubt, true
+	default:
 		return stackConfig{}, errDoubt
 	}
 	c.digest = hex.EncodeToString(h.Sum(nil))

@@ -172,6 +172,14 @@ provider "tmci.test/tmci/Fixture" {
   ]
 }
 `})
+	readLockFile := func(dir string) ([]lockedProvider, error) {
+		name := filepath.Join(dir, lockFileName)
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parseLockFile(src, name)
+	}
 	got, err := readLockFile(dir)
 	if err != nil {
 		t.Fatal(err)
