@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -240,6 +242,42 @@ func TestPluginCacheDir(t *testing.T) {
 			r := &Runner{Env: tt.env}
 			if got := r.pluginCacheDir(Stack{}); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadStackConfigHostileFiles: a FIFO, a device or an oversized file
+// among a stack's Terraform files or as its lock file is a doubt, at
+// once, never a hang or a read without end.
+func TestReadStackConfigHostileFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, s string) error
+	}{
+		{"a FIFO .tf file", func(t *testing.T, s string) error { return syscall.Mkfifo(filepath.Join(s, "fifo.tf"), 0o644) }},
+		{"a FIFO lock file", func(t *testing.T, s string) error { return syscall.Mkfifo(filepath.Join(s, lockFileName), 0o644) }},
+		{"a lock file linked to /dev/zero", func(t *testing.T, s string) error { return os.Symlink("/dev/zero", filepath.Join(s, lockFileName)) }},
+		{"an oversized .tf file", func(t *testing.T, s string) error {
+			return os.Truncate(filepath.Join(s, "main.tf"), maxConfigFile+1)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`})
+			s := filepath.Join(root, "s")
+			if err := tc.make(t, s); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := readStackConfig(root, s); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Error("no doubt")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("readStackConfig hangs")
 			}
 		})
 	}
