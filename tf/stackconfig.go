@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -70,8 +71,9 @@ func isConfigFile(name string) bool {
 }
 
 // readStackConfig reads the Terraform code of the stack directory dir
-// and, transitively, of the local modules it calls, none of which may
-// leave root (the repository) through a symbolic link. Any file it cannot
+// and, transitively, of the local modules it calls, none of which, nor
+// any of their files or the lock file, may leave root (the repository)
+// through a symbolic link. Any file it cannot
 // read or parse is errDoubt.
 func readStackConfig(root, dir string) (stackConfig, error) {
 	if root == "" {
@@ -98,7 +100,7 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 		if seen[real] = true; len(seen) > maxModuleDirs {
 			return stackConfig{}, errDoubt
 		}
-		mods, err := c.readDir(h, real)
+		mods, err := c.readDir(h, rr, real)
 		if err != nil {
 			return stackConfig{}, err
 		}
@@ -110,6 +112,11 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 		return stackConfig{}, errDoubt
 	}
 	lockFile := filepath.Join(dir, lockFileName)
+	if fi, err := os.Lstat(lockFile); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if _, err := rr.Inside(lockFile); err != nil {
+			return stackConfig{}, errDoubt
+		}
+	}
 	lock, err := repofile.Read(lockFile, maxConfigFile)
 	switch {
 	case err == nil:
@@ -150,7 +157,7 @@ const lockFileName = ".terraform.lock.hcl"
 
 // readDir hashes and parses the configuration files of one module
 // directory into c and returns the local module sources it calls.
-func (c *stackConfig) readDir(h io.Writer, dir string) (modules []string, err error) {
+func (c *stackConfig) readDir(h io.Writer, rr repofile.Root, dir string) (modules []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, errDoubt
@@ -161,7 +168,13 @@ func (c *stackConfig) readDir(h io.Writer, dir string) (modules []string, err er
 		if !isConfigFile(e.Name()) {
 			continue
 		}
-		src, err := repofile.Read(filepath.Join(dir, e.Name()), maxConfigFile)
+		name := filepath.Join(dir, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			if _, err := rr.Inside(name); err != nil {
+				return nil, errDoubt
+			}
+		}
+		src, err := repofile.Read(name, maxConfigFile)
 		if err != nil {
 			return nil, errDoubt
 		}

@@ -247,9 +247,9 @@ func TestPluginCacheDir(t *testing.T) {
 	}
 }
 
-// TestReadStackConfigHostileFiles: a FIFO, a device or an oversized file
-// among a stack's Terraform files or as its lock file is a doubt, at
-// once, never a hang or a read without end.
+// TestReadStackConfigHostileFiles: a FIFO, a device, an oversized file or
+// a link out of the repository among a stack's Terraform files or as its
+// lock file is a doubt, at once, never a hang or a read without end.
 func TestReadStackConfigHostileFiles(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -257,6 +257,16 @@ func TestReadStackConfigHostileFiles(t *testing.T) {
 	}{
 		{"a FIFO .tf file", func(t *testing.T, s string) error { return syscall.Mkfifo(filepath.Join(s, "fifo.tf"), 0o644) }},
 		{"a FIFO lock file", func(t *testing.T, s string) error { return syscall.Mkfifo(filepath.Join(s, lockFileName), 0o644) }},
+		{"a .tf file linked out of the repository", func(t *testing.T, s string) error {
+			out := filepath.Join(t.TempDir(), "out.tf")
+			writeTree(t, filepath.Dir(out), map[string]string{"out.tf": `locals {}`})
+			return os.Symlink(out, filepath.Join(s, "out.tf"))
+		}},
+		{"a lock file linked out of the repository", func(t *testing.T, s string) error {
+			out := filepath.Join(t.TempDir(), lockFileName)
+			writeTree(t, filepath.Dir(out), map[string]string{lockFileName: "# locked\n"})
+			return os.Symlink(out, filepath.Join(s, lockFileName))
+		}},
 		{"a lock file linked to /dev/zero", func(t *testing.T, s string) error { return os.Symlink("/dev/zero", filepath.Join(s, lockFileName)) }},
 		{"an oversized .tf file", func(t *testing.T, s string) error {
 			return os.Truncate(filepath.Join(s, "main.tf"), maxConfigFile+1)
