@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/internal/boundedhcl"
@@ -119,7 +118,7 @@ func eachTerraformFile(dir string, name func(fsPath string) string, mention []by
 		var f *hcl.File
 		var d hcl.Diagnostics
 		if strings.HasSuffix(n, ".json") {
-			f, d = json.Parse(src, name(fsPath))
+			f, d = boundedhcl.ParseJSON(src, name(fsPath))
 		} else {
 			f, d = boundedhcl.ParseConfig(src, name(fsPath))
 		}

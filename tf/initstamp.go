@@ -145,18 +145,17 @@ func cliConfigFiles(vars []string) []string {
 
 // initCurrent reports whether the data directory of s holds a successful
 // init whose stamp equals stamp, with every provider of the stack's lock
-// file still in place (a link into a cache that was emptied is not).
+// file (as cfg read it) still in place (a link into a cache that was
+// emptied is not).
 func initCurrent(s Stack, stamp string, cfg stackConfig) bool {
 	b, err := repofile.Read(filepath.Join(s.DataDir, stampName), 1<<10)
 	if err != nil || strings.TrimSpace(string(b)) != stamp {
 		return false
 	}
-	locked, err := readLockFile(s.Dir)
-	if err != nil {
-		_, statErr := os.Lstat(filepath.Join(s.Dir, lockFileName))
-		return os.IsNotExist(statErr) && len(cfg.providers) == 0
+	if cfg.lockErr != nil {
+		return cfg.lockMissing && len(cfg.providers) == 0
 	}
-	for _, p := range locked {
+	for _, p := range cfg.locked {
 		entry := filepath.Join(s.DataDir, "providers", filepath.FromSlash(p.addr), p.version, runtime.GOOS+"_"+runtime.GOARCH)
 		if fi, err := os.Stat(entry); err != nil || !fi.IsDir() {
 			return false

@@ -48,11 +48,11 @@ type pluginCache struct {
 	hashes map[string]hashMemo
 }
 
-// run runs init (fn) in stack s with the cache at dir: as a reader when
-// the cache already serves the stack, otherwise alone. cfg is the
-// stack's code, or errDoubt.
-func (c *pluginCache) run(dir string, s Stack, cfg stackConfig, cfgErr error, fn func() error) error {
-	serves := func() bool { return cfgErr == nil && c.serves(dir, s.Dir, cfg) }
+// run runs init (fn) of the stack whose code (and lock file) is cfg with
+// the cache at dir: as a reader when the cache already serves the stack,
+// otherwise alone. cfgErr is readStackConfig's error, errDoubt.
+func (c *pluginCache) run(dir string, cfg stackConfig, cfgErr error, fn func() error) error {
+	serves := func() bool { return cfgErr == nil && c.serves(dir, cfg) }
 	c.mu.RLock()
 	if serves() {
 		defer c.mu.RUnlock()
@@ -77,22 +77,21 @@ func (c *pluginCache) run(dir string, s Stack, cfg stackConfig, cfgErr error, fn
 	return fn()
 }
 
-// serves reports whether an init in stackDir only reads the cache at dir
-// (see pluginCache).
-func (c *pluginCache) serves(dir, stackDir string, cfg stackConfig) bool {
+// serves reports whether an init of the stack whose code is cfg only
+// reads the cache at dir (see pluginCache).
+func (c *pluginCache) serves(dir string, cfg stackConfig) bool {
 	if cfg.remoteModules {
 		return false
 	}
-	locked, err := readLockFile(stackDir)
-	if err != nil {
+	if cfg.lockErr != nil {
 		return false
 	}
 	for req := range cfg.providers {
-		if !slices.ContainsFunc(locked, func(p lockedProvider) bool { return covers(p.addr, req) }) {
+		if !slices.ContainsFunc(cfg.locked, func(p lockedProvider) bool { return covers(p.addr, req) }) {
 			return false
 		}
 	}
-	for _, p := range locked {
+	for _, p := range cfg.locked {
 		entry := filepath.Join(dir, filepath.FromSlash(p.addr), p.version, runtime.GOOS+"_"+runtime.GOARCH)
 		h, ok := c.hash(entry)
 		if !ok || !slices.Contains(p.hashes, h) {
@@ -168,14 +167,9 @@ var lockProviderSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "hashes"},
 }}
 
-// readLockFile reads the providers of the dependency lock file in dir;
-// a missing or unreadable file is errDoubt.
-func readLockFile(dir string) ([]lockedProvider, error) {
-	name := filepath.Join(dir, lockFileName)
-	src, err := repofile.Read(name, maxConfigFile)
-	if err != nil {
-		return nil, errDoubt
-	}
+// parseLockFile reads the providers of the dependency lock file src,
+// named name; one it cannot read with certainty is errDoubt.
+func parseLockFile(src []byte, name string) ([]lockedProvider, error) {
 	f, diags := boundedhcl.ParseConfig(src, name)
 	if diags.HasErrors() || f == nil {
 		return nil, errDoubt

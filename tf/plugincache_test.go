@@ -86,7 +86,7 @@ func TestPluginCacheReadersTogether(t *testing.T) {
 	f := newCacheFixture(t)
 	var c pluginCache
 	release := make(chan struct{})
-	run := func(fn func() error) error { return c.run(f.cache, f.reader, f.cfg, nil, fn) }
+	run := func(fn func() error) error { return c.run(f.cache, f.cfg, nil, fn) }
 	s1, d1 := blocked(run, release)
 	s2, d2 := blocked(run, release)
 	waitFor(t, s1, "the first reader's start")
@@ -101,20 +101,24 @@ func TestPluginCacheReadersTogether(t *testing.T) {
 // behind it run once it is done.
 func TestPluginCacheWriterAlone(t *testing.T) {
 	f := newCacheFixture(t)
+	writerCfg, err := readStackConfig(f.writer.Root, f.writer.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
-		stack  Stack
+		cfg    stackConfig
 		cfgErr error
 	}{
-		{"no lock file", f.writer, nil},
-		{"doubt", f.reader, errDoubt},
+		{"no lock file", writerCfg, nil},
+		{"doubt", f.cfg, errDoubt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c pluginCache
 			wRelease, rRelease := make(chan struct{}), make(chan struct{})
-			ws, wd := blocked(func(fn func() error) error { return c.run(f.cache, tc.stack, f.cfg, tc.cfgErr, fn) }, wRelease)
+			ws, wd := blocked(func(fn func() error) error { return c.run(f.cache, tc.cfg, tc.cfgErr, fn) }, wRelease)
 			waitFor(t, ws, "the writer's start")
-			rs, rd := blocked(func(fn func() error) error { return c.run(f.cache, f.reader, f.cfg, nil, fn) }, rRelease)
+			rs, rd := blocked(func(fn func() error) error { return c.run(f.cache, f.cfg, nil, fn) }, rRelease)
 			never(t, rs, "a reader started while a writer ran")
 			close(wRelease)
 			waitFor(t, wd, "the writer's end")
@@ -138,7 +142,7 @@ func TestPluginCacheColdStart(t *testing.T) {
 	var c pluginCache
 	release, fill := make(chan struct{}), make(chan struct{})
 	// The first init finds the cache empty and installs the provider.
-	reader := func(fn func() error) error { return c.run(f.cache, f.reader, f.cfg, nil, fn) }
+	reader := func(fn func() error) error { return c.run(f.cache, f.cfg, nil, fn) }
 	first, wd := blocked(reader, fill)
 	waitFor(t, first, "the first init's start")
 	s1, d1 := blocked(reader, release)
@@ -162,20 +166,61 @@ func TestPluginCacheColdStart(t *testing.T) {
 func TestPluginCacheRehashesAChangedEntry(t *testing.T) {
 	f := newCacheFixture(t)
 	var c pluginCache
-	if !c.serves(f.cache, f.reader.Dir, f.cfg) {
+	if !c.serves(f.cache, f.cfg) {
 		t.Fatal("the cache does not serve a stack whose lock file matches it")
 	}
 	entry := filepath.Join(f.cache, "tmci.test", "tmci", "fixture", "1.0.0", runtime.GOOS+"_"+runtime.GOARCH)
 	if err := os.WriteFile(filepath.Join(entry, "terraform-provider-fixture_v1.0.0"), []byte("another binary"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if c.serves(f.cache, f.reader.Dir, f.cfg) {
+	if c.serves(f.cache, f.cfg) {
 		t.Error("a changed cache entry still serves the old lock file")
 	}
 	if err := os.RemoveAll(entry); err != nil {
 		t.Fatal(err)
 	}
-	if c.serves(f.cache, f.reader.Dir, f.cfg) {
+	if c.serves(f.cache, f.cfg) {
 		t.Error("a removed cache entry serves")
+	}
+}
+
+// TestPluginCacheServes: the cache serves a stack only when its lock file
+// covers every provider its code needs, its code calls no remote module,
+// and each locked provider is in the cache with a hash the lock file
+// lists.
+func TestPluginCacheServes(t *testing.T) {
+	f := newCacheFixture(t)
+	var c pluginCache
+	if !c.serves(f.cache, f.cfg) {
+		t.Fatal("the cache does not serve a stack whose lock file it matches")
+	}
+	writerCfg, err := readStackConfig(f.writer.Root, f.writer.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.serves(f.cache, writerCfg) {
+		t.Error("the cache serves a stack without a lock file")
+	}
+	remote := f.cfg
+	remote.remoteModules = true
+	if c.serves(f.cache, remote) {
+		t.Error("the cache serves a stack calling a remote module")
+	}
+	more := f.cfg
+	more.providers = map[string]bool{"tmci.test/tmci/fixture": true, "hashicorp/aws": true}
+	if c.serves(f.cache, more) {
+		t.Error("the cache serves a stack needing a provider its lock file lacks")
+	}
+	if c.serves(filepath.Join(filepath.Dir(f.cache), "empty"), f.cfg) {
+		t.Error("an empty cache serves the stack")
+	}
+	lock := filepath.Join(f.reader.Dir, lockFileName)
+	writeTree(t, f.reader.Dir, map[string]string{lockFileName: "provider \"tmci.test/tmci/fixture\" {\n  version = \"1.0.0\"\n  hashes = [\"h1:other=\"]\n}\n"})
+	otherHash, err := readStackConfig(f.reader.Root, f.reader.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.serves(f.cache, otherHash) {
+		t.Errorf("the cache serves a stack whose lock file (%s) lists another hash", lock)
 	}
 }

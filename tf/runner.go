@@ -128,7 +128,7 @@ func (r *Runner) initStack(ctx context.Context, s Stack, always bool, extra []st
 		if cacheDir == "" {
 			return r.terraform(ctx, s, w, w, args)
 		}
-		return r.cache.run(cacheDir, s, cfg, cfgErr, func() error { return r.terraform(ctx, s, w, w, args) })
+		return r.cache.run(cacheDir, cfg, cfgErr, func() error { return r.terraform(ctx, s, w, w, args) })
 	})
 	if err != nil || stampFile == "" {
 		return true, err
@@ -355,10 +355,10 @@ func InitArgsEnv(backendFile string) (string, error) {
 // configuration (see cliCacheDir), else "".
 func (r *Runner) pluginCacheDir(s Stack) string {
 	env, _ := r.Environ(s)
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], "TF_PLUGIN_CACHE_DIR="); ok && v != "" {
-			return v
-		}
+	// The last value counts, as for the command; an empty one leaves the
+	// CLI configuration's.
+	if v := lookupEnv(env, "TF_PLUGIN_CACHE_DIR"); v != "" {
+		return v
 	}
 	return cliCacheDir(env)
 }

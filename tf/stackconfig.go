@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/internal/boundedhcl"
@@ -46,13 +46,20 @@ type stackConfig struct {
 	// remoteModules is set when a module's source is not a local path:
 	// its own requirements are known only after init installed it.
 	remoteModules bool
+	// locked are the providers of the stack's dependency lock file, read
+	// with the digest; lockErr is errDoubt when the file is missing
+	// (lockMissing) or cannot be read with certainty.
+	locked      []lockedProvider
+	lockErr     error
+	lockMissing bool
 }
 
 // isConfigFile reports whether terraform or tofu reads the file name as
 // configuration (overrides included); terraform ignores names starting
-// with "." or "#" and editor backups ending in "~".
+// with ".", editor backups ending in "~" and emacs' "#name#", which no
+// extension below ends. A name that merely starts with "#" is read.
 func isConfigFile(name string) bool {
-	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "#") || strings.HasSuffix(name, "~") {
+	if strings.HasPrefix(name, ".") {
 		return false
 	}
 	for _, ext := range []string{".tf", ".tf.json", ".tofu", ".tofu.json"} {
@@ -64,8 +71,9 @@ func isConfigFile(name string) bool {
 }
 
 // readStackConfig reads the Terraform code of the stack directory dir
-// and, transitively, of the local modules it calls, none of which may
-// leave root (the repository) through a symbolic link. Any file it cannot
+// and, transitively, of the local modules it calls, none of which, nor
+// any of their files or the lock file, may leave root (the repository)
+// through a symbolic link. Any file it cannot
 // read or parse is errDoubt.
 func readStackConfig(root, dir string) (stackConfig, error) {
 	if root == "" {
@@ -92,7 +100,7 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 		if seen[real] = true; len(seen) > maxModuleDirs {
 			return stackConfig{}, errDoubt
 		}
-		mods, err := c.readDir(h, real)
+		mods, err := c.readDir(h, rr, real)
 		if err != nil {
 			return stackConfig{}, err
 		}
@@ -100,16 +108,47 @@ func readStackConfig(root, dir string) (stackConfig, error) {
 			queue = append(queue, filepath.Join(real, filepath.FromSlash(m)))
 		}
 	}
-	lock, err := repofile.Read(filepath.Join(dir, lockFileName), maxConfigFile)
+	if hasTestFiles(dir) || hasTestFiles(filepath.Join(dir, "tests")) {
+		return stackConfig{}, errDoubt
+	}
+	lockFile := filepath.Join(dir, lockFileName)
+	if fi, err := os.Lstat(lockFile); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if _, err := rr.Inside(lockFile); err != nil {
+			return stackConfig{}, errDoubt
+		}
+	}
+	lock, err := repofile.Read(lockFile, maxConfigFile)
 	switch {
 	case err == nil:
 		fmt.Fprintf(h, "lock %d\n", len(lock))
 		h.Write(lock)
-	case !errors.Is(err, os.ErrNotExist):
+		c.locked, c.lockErr = parseLockFile(lock, lockFile)
+	case errors.Is(err, os.ErrNotExist):
+		c.lockErr, c.lockMissing = errDoubt, true
+	default:
 		return stackConfig{}, errDoubt
 	}
 	c.digest = hex.EncodeToString(h.Sum(nil))
 	return c, nil
+}
+
+// hasTestFiles reports whether dir may hold test files: terraform 1.6
+// and tofu read them at init (in the stack and its "tests" directory) for
+// the modules and providers their run blocks use, which readDir does not
+// follow. A directory that cannot be listed, but exists, counts as one.
+func hasTestFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	for _, e := range entries {
+		for _, ext := range []string{".tftest.hcl", ".tftest.json", ".tofutest.hcl", ".tofutest.json"} {
+			if strings.HasSuffix(e.Name(), ext) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lockFileName is the dependency lock file terraform keeps in the stack
@@ -118,7 +157,7 @@ const lockFileName = ".terraform.lock.hcl"
 
 // readDir hashes and parses the configuration files of one module
 // directory into c and returns the local module sources it calls.
-func (c *stackConfig) readDir(h io.Writer, dir string) (modules []string, err error) {
+func (c *stackConfig) readDir(h io.Writer, rr repofile.Root, dir string) (modules []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, errDoubt
@@ -129,7 +168,13 @@ func (c *stackConfig) readDir(h io.Writer, dir string) (modules []string, err er
 		if !isConfigFile(e.Name()) {
 			continue
 		}
-		src, err := repofile.Read(filepath.Join(dir, e.Name()), maxConfigFile)
+		name := filepath.Join(dir, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			if _, err := rr.Inside(name); err != nil {
+				return nil, errDoubt
+			}
+		}
+		src, err := repofile.Read(name, maxConfigFile)
 		if err != nil {
 			return nil, errDoubt
 		}
@@ -188,7 +233,7 @@ func (m *moduleCode) parse(name string, src []byte) error {
 	var f *hcl.File
 	var diags hcl.Diagnostics
 	if strings.HasSuffix(name, ".json") {
-		f, diags = hcljson.Parse(src, name)
+		f, diags = boundedhcl.ParseJSON(src, name)
 	} else {
 		f, diags = boundedhcl.ParseConfig(src, name)
 	}

@@ -3,7 +3,10 @@ package tf
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -75,6 +78,9 @@ provider "google" {}
     x = { source = var.src }
   }
 }`}, doubt: true},
+		{name: "deeply nested JSON", files: map[string]string{"s/main.tf.json": `{"locals": {"a": ` + strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20) + `}}`}, doubt: true},
+		{name: "a test file", files: map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`, "s/x.tftest.hcl": `run "r" {}`}, doubt: true},
+		{name: "a test file in tests", files: map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`, "s/tests/x.tofutest.hcl": `run "r" {}`}, doubt: true},
 		{name: "a missing module", files: map[string]string{"s/main.tf": `module "a" { source = "./nope" }`}, doubt: true},
 	}
 	for _, tt := range tests {
@@ -133,7 +139,7 @@ func TestReadStackConfigDigest(t *testing.T) {
 		return c.digest
 	}
 	d0 := digest()
-	writeTree(t, root, map[string]string{"s/README.md": "other notes"})
+	writeTree(t, root, map[string]string{"s/README.md": "other notes", "s/#x.tf#": "emacs", "s/y.tf~": "vim"})
 	if digest() != d0 {
 		t.Error("a file terraform does not read changed the digest")
 	}
@@ -141,6 +147,9 @@ func TestReadStackConfigDigest(t *testing.T) {
 		{"m/main.tf": `resource "terraform_data" "y" {}`},
 		{"s/.terraform.lock.hcl": `# locked`},
 		{"s/extra.tofu": `locals {}`},
+		// terraform reads a name that starts with "#" unless it also
+		// ends with "#".
+		{"s/#x.tf": `locals {}`},
 	} {
 		writeTree(t, root, change)
 		d := digest()
@@ -165,6 +174,14 @@ provider "tmci.test/tmci/Fixture" {
   ]
 }
 `})
+	readLockFile := func(dir string) ([]lockedProvider, error) {
+		name := filepath.Join(dir, lockFileName)
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parseLockFile(src, name)
+	}
 	got, err := readLockFile(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -214,6 +231,7 @@ func TestPluginCacheDir(t *testing.T) {
 		want string
 	}{
 		{"the variable wins", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "TF_PLUGIN_CACHE_DIR=/v"}, "/v"},
+		{"an empty variable set last leaves the CLI configuration's", []string{"TF_PLUGIN_CACHE_DIR=/v", "TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "CACHE_ROOT=/r", "TF_PLUGIN_CACHE_DIR="}, "/r/plugins"},
 		{"the CLI configuration, expanded", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "cli.tfrc"), "CACHE_ROOT=/r"}, "/r/plugins"},
 		{"a configuration without a cache", []string{"TF_CLI_CONFIG_FILE=" + filepath.Join(dir, "empty.tfrc"), "HOME=" + filepath.Join(dir, "home")}, ""},
 		{"the home directory's files", []string{"HOME=" + filepath.Join(dir, "home")}, "/from/tofurc"},
@@ -224,6 +242,52 @@ func TestPluginCacheDir(t *testing.T) {
 			r := &Runner{Env: tt.env}
 			if got := r.pluginCacheDir(Stack{}); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadStackConfigHostileFiles: a FIFO, a device, an oversized file or
+// a link out of the repository among a stack's Terraform files or as its
+// lock file is a doubt, at once, never a hang or a read without end.
+func TestReadStackConfigHostileFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, s string) error
+	}{
+		{"a FIFO .tf file", func(t *testing.T, s string) error { return syscall.Mkfifo(filepath.Join(s, "fifo.tf"), 0o644) }},
+		{"a FIFO lock file", func(t *testing.T, s string) error { return syscall.Mkfifo(filepath.Join(s, lockFileName), 0o644) }},
+		{"a .tf file linked out of the repository", func(t *testing.T, s string) error {
+			out := filepath.Join(t.TempDir(), "out.tf")
+			writeTree(t, filepath.Dir(out), map[string]string{"out.tf": `locals {}`})
+			return os.Symlink(out, filepath.Join(s, "out.tf"))
+		}},
+		{"a lock file linked out of the repository", func(t *testing.T, s string) error {
+			out := filepath.Join(t.TempDir(), lockFileName)
+			writeTree(t, filepath.Dir(out), map[string]string{lockFileName: "# locked\n"})
+			return os.Symlink(out, filepath.Join(s, lockFileName))
+		}},
+		{"a lock file linked to /dev/zero", func(t *testing.T, s string) error { return os.Symlink("/dev/zero", filepath.Join(s, lockFileName)) }},
+		{"an oversized .tf file", func(t *testing.T, s string) error {
+			return os.Truncate(filepath.Join(s, "main.tf"), maxConfigFile+1)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, map[string]string{"s/main.tf": `resource "terraform_data" "x" {}`})
+			s := filepath.Join(root, "s")
+			if err := tc.make(t, s); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := readStackConfig(root, s); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Error("no doubt")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("readStackConfig hangs")
 			}
 		})
 	}

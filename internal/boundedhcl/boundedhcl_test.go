@@ -159,3 +159,36 @@ func TestWithinLimitsIsConservative(t *testing.T) {
 		t.Error("withinLimits passes a file of MaxStatementTokens/2 bytes or more without lexing it")
 	}
 }
+
+// TestParseJSON: nesting that would overflow the JSON parser's or the
+// template parser's stack is refused with a located diagnostic; ordinary
+// files parse.
+func TestParseJSON(t *testing.T) {
+	deep := strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20)
+	tests := []struct {
+		name, src string
+		line      int
+	}{
+		{"deep arrays", `{"locals": {"a": ` + deep + `}}`, 1},
+		{"deep objects", "{\n\"locals\": " + strings.Repeat(`{"a":`, MaxNesting) + `1` + strings.Repeat("}", MaxNesting) + "}", 2},
+		{"deep template", `{"locals": {"a": "${` + strings.Repeat("(", 1<<20) + `1` + strings.Repeat(")", 1<<20) + `}"}}`, 1},
+	}
+	for _, tt := range tests {
+		f, diags := ParseJSON([]byte(tt.src), "x.tf.json")
+		if f != nil || !diags.HasErrors() {
+			t.Errorf("%s: parsed", tt.name)
+			continue
+		}
+		if r := diags[0].Subject; r == nil || r.Filename != "x.tf.json" || r.Start.Line != tt.line {
+			t.Errorf("%s: diagnostic %v, want one at line %d", tt.name, diags[0], tt.line)
+		}
+	}
+	ok := `{"locals": {"a": [[{"b": "${x} \" ["}]], "c": "` + strings.Repeat("(", 1000) + `"}}`
+	f, diags := ParseJSON([]byte(ok), "ok.tf.json")
+	if f == nil || diags.HasErrors() {
+		t.Fatalf("an ordinary file was refused: %v", diags)
+	}
+	if _, diags := ParseJSON([]byte(`{"a": "\`), "cut.tf.json"); !diags.HasErrors() {
+		t.Error("a cut file parsed")
+	}
+}

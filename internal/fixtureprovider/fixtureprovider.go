@@ -8,15 +8,17 @@ package fixtureprovider
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/tmci/tmci/internal/atomicfile"
 )
 
 // Address is the provider's source address: a made-up host that no
@@ -88,34 +90,28 @@ func Publish(dir, binary, version string) (string, error) {
 		return "", err
 	}
 	name := filepath.Join(pkgDir, fmt.Sprintf("terraform-provider-fixture_%s_%s_%s.zip", version, runtime.GOOS, runtime.GOARCH))
-	in, err := os.Open(binary)
+	bin, err := os.ReadFile(binary)
 	if err != nil {
 		return "", err
 	}
-	defer in.Close()
-	tmp := name + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp)
-	zw := zip.NewWriter(f)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
 	h := &zip.FileHeader{Name: "terraform-provider-fixture_v" + version, Method: zip.Deflate}
 	h.SetMode(0o755)
 	w, err := zw.CreateHeader(h)
 	if err == nil {
-		_, err = io.Copy(w, in)
+		_, err = w.Write(bin)
 	}
 	if err == nil {
 		err = zw.Close()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = atomicfile.Write(name, buf.Bytes(), 0o644)
 	}
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", name, err)
 	}
-	return name, os.Rename(tmp, name)
+	return name, nil
 }
 
 // CLIConfig returns a CLI configuration (TF_CLI_CONFIG_FILE) that

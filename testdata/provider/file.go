@@ -8,10 +8,12 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -62,15 +64,21 @@ func (file) write(m *fileModel) error {
 }
 
 func (f file) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	f.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+}
+
+// apply writes the planned file and records it in the state: Create and
+// Update alike.
+func (f file) apply(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var m fileModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+	if diags.Append(plan.Get(ctx, &m)...); diags.HasError() {
 		return
 	}
 	if err := f.write(&m); err != nil {
-		resp.Diagnostics.AddError("Cannot write the file", err.Error())
+		diags.AddError("Cannot write the file", err.Error())
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	diags.Append(state.Set(ctx, &m)...)
 }
 
 func (file) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -94,15 +102,7 @@ func (file) Read(ctx context.Context, req resource.ReadRequest, resp *resource.R
 }
 
 func (f file) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m fileModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	if err := f.write(&m); err != nil {
-		resp.Diagnostics.AddError("Cannot write the file", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	f.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (file) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
