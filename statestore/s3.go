@@ -214,10 +214,14 @@ func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string
 		return false, fmt.Errorf("looking for the lock file of the %s: %w", o.where(), err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return o.deleteIf(ctx, client, etag)
+	case http.StatusOK:
 		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), o.lock.Path)
 	}
-	return o.deleteIf(ctx, client, etag)
+	// Any other answer (403, 500, ...) does not say there is no lock.
+	return false, fmt.Errorf("looking for the lock file of the %s: %s; it stays", o.where(), resp.Status)
 }
 
 func (o *s3Object) where() string { return "s3 object " + o.url.Redacted() }
