@@ -21,11 +21,7 @@ func TestS3DeleteIfUnchanged(t *testing.T) {
 	t.Parallel()
 	srv := s3test.Start(t, "tmci-s3-race-secret-0d4e")
 	srv.Bucket(t, "states")
-	c := &backend.Config{Type: "s3", Attrs: map[string]backend.Value{}}
-	for k, v := range map[string]string{"bucket": "states", "key": "pr-9/app/terraform.tfstate", "region": "us-east-1",
-		"endpoint": srv.Endpoint, "force_path_style": "true", "access_key": srv.AccessKey, "secret_key": srv.SecretKey} {
-		c.Attrs[k] = backend.Value{Val: cty.StringVal(v)}
-	}
+	c := serverConfig(srv, "pr-9/app/terraform.tfstate")
 	o, err := s3Target(c, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +115,7 @@ func TestS3LockUnknown(t *testing.T) {
 	t.Parallel()
 	srv := s3test.Start(t, "tmci-s3-lock-secret-5b2e")
 	srv.Bucket(t, "states")
-	c := &backend.Config{Type: "s3", Attrs: map[string]backend.Value{}}
-	for k, v := range map[string]string{"bucket": "states", "key": "pr-8/app/terraform.tfstate", "region": "us-east-1",
-		"endpoint": srv.Endpoint, "force_path_style": "true", "access_key": srv.AccessKey, "secret_key": srv.SecretKey} {
-		c.Attrs[k] = backend.Value{Val: cty.StringVal(v)}
-	}
+	c := serverConfig(srv, "pr-8/app/terraform.tfstate")
 	p := srv.Object("states", "pr-8/app/terraform.tfstate")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -138,4 +130,14 @@ func TestS3LockUnknown(t *testing.T) {
 	if _, err := os.Stat(p); err != nil {
 		t.Errorf("the state went although its lock could not be looked up: %v", err)
 	}
+}
+
+// serverConfig is an s3 backend of key in srv's bucket "states".
+func serverConfig(srv *s3test.Server, key string) *backend.Config {
+	c := &backend.Config{Type: "s3", Attrs: map[string]backend.Value{}}
+	for k, v := range map[string]string{"bucket": "states", "key": key, "region": "us-east-1",
+		"endpoint": srv.Endpoint, "force_path_style": "true", "access_key": srv.AccessKey, "secret_key": srv.SecretKey} {
+		c.Attrs[k] = backend.Value{Val: cty.StringVal(v)}
+	}
+	return c
 }
