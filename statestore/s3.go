@@ -18,6 +18,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 )
 
 // The s3 backend's state object is removed with two signed requests, GET
@@ -172,16 +173,18 @@ func (o *s3Object) do(ctx context.Context, client *http.Client, method string, u
 	return client.Do(req)
 }
 
-// s3Error is the text of an S3 error response: its status and XML code.
+// s3Error is the text of an S3 error response: its status and XML code,
+// with control characters escaped (the endpoint is the repository's to
+// choose, and a newline in an error could start a CI workflow command).
 func s3Error(resp *http.Response) string {
 	var e struct {
 		Code string `xml:"Code"`
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if xml.NewDecoder(bytes.NewReader(body)).Decode(&e) == nil && e.Code != "" {
-		return resp.Status + " " + e.Code
+		return printable.String(resp.Status + " " + e.Code)
 	}
-	return resp.Status
+	return printable.String(resp.Status)
 }
 
 // removeS3 reads the state object and deletes it when it holds no
@@ -221,7 +224,7 @@ func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string
 		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), o.lock.Path)
 	}
 	// Any other answer (403, 500, ...) does not say there is no lock.
-	return false, fmt.Errorf("looking for the lock file of the %s: %s; it stays", o.where(), resp.Status)
+	return false, fmt.Errorf("looking for the lock file of the %s: %s; it stays", o.where(), printable.String(resp.Status))
 }
 
 func (o *s3Object) where() string { return "s3 object " + o.url.Redacted() }

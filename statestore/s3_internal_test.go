@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/internal/s3test"
 )
 
@@ -140,4 +142,21 @@ func serverConfig(srv *s3test.Server, key string) *backend.Config {
 		c.Attrs[k] = backend.Value{Val: cty.StringVal(v)}
 	}
 	return c
+}
+
+// TestS3ErrorPrintable: the endpoint is the repository's, so the status
+// and error code it answers are untrusted; a newline or escape in them
+// must not reach the error (where it could start a workflow command).
+func TestS3ErrorPrintable(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ status, body string }{
+		{"403 Forbidden", "<Error><Code>Denied\n::error::forged\u009b31m</Code></Error>"},
+		{"500 x\n::error::forged\x1b[31m", "not xml"},
+	} {
+		resp := &http.Response{Status: c.status, Body: io.NopCloser(strings.NewReader(c.body))}
+		got := s3Error(resp)
+		if !printable.Safe(got) || !strings.Contains(got, "forged") {
+			t.Errorf("%q: %q, want the text with its control characters escaped", c.status, got)
+		}
+	}
 }
