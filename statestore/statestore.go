@@ -26,6 +26,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 )
 
 // ErrUnsupported says tmci cannot remove a state object of that type.
@@ -203,7 +204,7 @@ func removeHTTP(ctx context.Context, c *backend.Config, getenv func(string) stri
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNoContent || len(data) == 0:
 		return false, nil
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("reading the http state: %s", resp.Status)
+		return false, fmt.Errorf("reading the http state: %s", printable.String(resp.Status))
 	}
 	if ok, err := empty(data); err != nil || !ok {
 		return false, err
@@ -214,7 +215,7 @@ func removeHTTP(ctx context.Context, c *backend.Config, getenv func(string) stri
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return false, fmt.Errorf("deleting the http state: %s (the server may not accept DELETE)", resp.Status)
+		return false, fmt.Errorf("deleting the http state: %s (the server may not accept DELETE)", printable.String(resp.Status))
 	}
 	return true, nil
 }
