@@ -141,6 +141,7 @@ func TestS3(t *testing.T) {
 			"lock table":     {"dynamodb_table": "locks"},
 			"profile":        {"profile": "ci"},
 			"no credentials": {"access_key": "", "secret_key": ""},
+			"customer key":   {"sse_customer_key": "c2VjcmV0LWtleS0zMi1ieXRlcy1sb25nLWVub3VnaCE="},
 		} {
 			p := putObject(t, srv, "states", "pr-6/"+name+"/terraform.tfstate", emptyState)
 			removed, err := remove(s3Config(srv, "pr-6/"+name+"/terraform.tfstate", extra), nil)
