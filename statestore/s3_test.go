@@ -187,4 +187,8 @@ func TestS3Find(t *testing.T) {
 	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "ledger.tfstate", map[string]string{"bucket": "MARK-states"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
 		t.Errorf("a bucket that depends on the name: %v, want ErrUnsupported", err)
 	}
+	// The same with a key that holds the marker: only the bucket's refuses.
+	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "pr-MARK/ledger.tfstate", map[string]string{"bucket": "MARK-states"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
+		t.Errorf("a bucket that depends on the name, key with the marker: %v, want ErrUnsupported", err)
+	}
 }
