@@ -2,6 +2,7 @@ package statestore_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,5 +191,25 @@ func TestS3Find(t *testing.T) {
 	// The same with a key that holds the marker: only the bucket's refuses.
 	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "pr-MARK/ledger.tfstate", map[string]string{"bucket": "MARK-states"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
 		t.Errorf("a bucket that depends on the name, key with the marker: %v, want ErrUnsupported", err)
+	}
+	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "pr-MARK/ledger.tfstate", map[string]string{"endpoint": srv.Endpoint + "/MARK"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
+		t.Errorf("an endpoint that depends on the name: %v, want ErrUnsupported", err)
+	}
+}
+
+// TestS3FindPages: a listing longer than one page (1,000 keys) is
+// followed to its end.
+func TestS3FindPages(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t, s3Secret)
+	srv.Bucket(t, "paged")
+	for i := range 1000 {
+		putObject(t, srv, "paged", fmt.Sprintf("pr-0/fill/%04d", i), "{}")
+	}
+	putObject(t, srv, "paged", "pr-zz/.tmci-ledger/terraform.tfstate", `{"last":true}`)
+	c := config("s3", s3Config(srv, "pr-MARK/.tmci-ledger/terraform.tfstate", map[string]string{"bucket": "paged"}))
+	found, err := statestore.Find(t.Context(), c, t.TempDir(), "MARK", nil)
+	if err != nil || len(found) != 1 || found[0].Name != "zz" {
+		t.Errorf("found %v, %v; want zz from the second page", found, err)
 	}
 }
