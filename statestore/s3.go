@@ -57,11 +57,6 @@ func (o *s3Object) objectURL(key string) *url.URL {
 	return &u
 }
 
-// s3Client is the HTTP client of the s3 requests: a server that stops
-// answering fails the request after a minute instead of holding the
-// teardown until it is interrupted.
-func s3Client() *http.Client { return &http.Client{Timeout: time.Minute} }
-
 // unsupportedS3 wraps ErrUnsupported with the reason this configuration
 // is out of reach.
 func unsupportedS3(reason string) error {

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -65,12 +66,17 @@ func RemoveEmpty(ctx context.Context, c *backend.Config, dir string, getenv func
 	case "pg":
 		return removePG(ctx, c, getenv)
 	case "http":
-		return removeHTTP(ctx, c, getenv, http.DefaultClient)
+		return removeHTTP(ctx, c, getenv, stateClient())
 	case "s3":
-		return removeS3(ctx, c, getenv, s3Client())
+		return removeS3(ctx, c, getenv, stateClient())
 	}
 	return false, ErrUnsupported
 }
+
+// stateClient is the HTTP client of the http and s3 requests: a server
+// (the repository names it) that stops answering fails the request after
+// a minute instead of holding the teardown until it is interrupted.
+func stateClient() *http.Client { return &http.Client{Timeout: time.Minute} }
 
 func attr(c *backend.Config, name string, getenv func(string) string, envName string) string {
 	if v, ok := c.String(name); ok && v != "" {
