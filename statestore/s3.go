@@ -216,7 +216,7 @@ func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string
 	case http.StatusNotFound:
 		return o.deleteIf(ctx, client, etag)
 	case http.StatusOK:
-		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), o.lock.Path)
+		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), printable.String(o.lock.Path))
 	}
 	// Any other answer (403, 500, ...) does not say there is no lock.
 	return false, fmt.Errorf("looking for the lock file of the %s: %s; it stays", o.where(), printable.String(resp.Status))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/internal/s3test"
 	"github.com/tmci/tmci/statestore"
 )
@@ -106,6 +107,20 @@ func TestS3(t *testing.T) {
 		removed, err := remove(s3Config(srv, "pr-3/app/terraform.tfstate", nil), nil)
 		if err == nil || removed || !strings.Contains(err.Error(), "locked") {
 			t.Fatalf("removed %v, %v; want a locked error", removed, err)
+		}
+		if !exists(p) {
+			t.Error("a locked state was removed")
+		}
+	})
+
+	t.Run("locked, key with control characters", func(t *testing.T) {
+		// A key may hold any character; the error shows it escaped.
+		key := "pr-3/x\n::error::forged\x1b[31m/terraform.tfstate"
+		p := putObject(t, srv, "states", key, emptyState)
+		putObject(t, srv, "states", key+".tflock", `{"ID":"x"}`)
+		removed, err := remove(s3Config(srv, key, nil), nil)
+		if err == nil || removed || !strings.Contains(err.Error(), "locked") || !printable.Safe(err.Error()) {
+			t.Fatalf("removed %v, %q; want a locked error without control characters", removed, err)
 		}
 		if !exists(p) {
 			t.Error("a locked state was removed")
