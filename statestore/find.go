@@ -39,7 +39,7 @@ func Find(ctx context.Context, c *backend.Config, dir, marker string, getenv fun
 	case "pg":
 		return findPG(ctx, c, marker, getenv)
 	case "s3":
-		return findS3(ctx, c, marker, getenv, s3Client())
+		return findS3(ctx, c, marker, getenv, stateClient())
 	}
 	return nil, ErrUnsupported
 }

@@ -18,6 +18,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 )
 
 // The s3 backend's state object is removed with two signed requests, GET
@@ -55,11 +56,6 @@ func (o *s3Object) objectURL(key string) *url.URL {
 	u.RawQuery, u.Fragment = "", ""
 	return &u
 }
-
-// s3Client is the HTTP client of the s3 requests: a server that stops
-// answering fails the request after a minute instead of holding the
-// teardown until it is interrupted.
-func s3Client() *http.Client { return &http.Client{Timeout: time.Minute} }
 
 // unsupportedS3 wraps ErrUnsupported with the reason this configuration
 // is out of reach.
@@ -172,16 +168,18 @@ func (o *s3Object) do(ctx context.Context, client *http.Client, method string, u
 	return client.Do(req)
 }
 
-// s3Error is the text of an S3 error response: its status and XML code.
+// s3Error is the text of an S3 error response: its status and XML code,
+// with control characters escaped (the endpoint is the repository's to
+// choose, and a newline in an error could start a CI workflow command).
 func s3Error(resp *http.Response) string {
 	var e struct {
 		Code string `xml:"Code"`
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if xml.NewDecoder(bytes.NewReader(body)).Decode(&e) == nil && e.Code != "" {
-		return resp.Status + " " + e.Code
+		return printable.String(resp.Status + " " + e.Code)
 	}
-	return resp.Status
+	return printable.String(resp.Status)
 }
 
 // removeS3 reads the state object and deletes it when it holds no
@@ -214,10 +212,14 @@ func removeS3(ctx context.Context, c *backend.Config, getenv func(string) string
 		return false, fmt.Errorf("looking for the lock file of the %s: %w", o.where(), err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), o.lock.Path)
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return o.deleteIf(ctx, client, etag)
+	case http.StatusOK:
+		return false, fmt.Errorf("the %s is locked (%s exists): a run may be using it; it stays", o.where(), printable.String(o.lock.Path))
 	}
-	return o.deleteIf(ctx, client, etag)
+	// Any other answer (403, 500, ...) does not say there is no lock.
+	return false, fmt.Errorf("looking for the lock file of the %s: %s; it stays", o.where(), printable.String(resp.Status))
 }
 
 func (o *s3Object) where() string { return "s3 object " + o.url.Redacted() }

@@ -1,13 +1,17 @@
 package statestore
 
 import (
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/internal/s3test"
 )
 
@@ -19,11 +23,7 @@ func TestS3DeleteIfUnchanged(t *testing.T) {
 	t.Parallel()
 	srv := s3test.Start(t, "tmci-s3-race-secret-0d4e")
 	srv.Bucket(t, "states")
-	c := &backend.Config{Type: "s3", Attrs: map[string]backend.Value{}}
-	for k, v := range map[string]string{"bucket": "states", "key": "pr-9/app/terraform.tfstate", "region": "us-east-1",
-		"endpoint": srv.Endpoint, "force_path_style": "true", "access_key": srv.AccessKey, "secret_key": srv.SecretKey} {
-		c.Attrs[k] = backend.Value{Val: cty.StringVal(v)}
-	}
+	c := serverConfig(srv, "pr-9/app/terraform.tfstate")
 	o, err := s3Target(c, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +94,69 @@ func TestS3TargetURL(t *testing.T) {
 		}
 		if got := o.url.String(); got != c.want {
 			t.Errorf("%v %v: %s, want %s", c.attrs, c.env, got, c.want)
+		}
+	}
+}
+
+// headFails is fault injection on a real server's answers: every HEAD
+// (the lock file's) comes back 503 without reaching the server.
+type headFails struct{}
+
+func (headFails) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodHead {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+			Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestS3LockUnknown: when the server does not say whether the lock file
+// exists (an error status on its HEAD), the state may be in use and
+// stays.
+func TestS3LockUnknown(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t, "tmci-s3-lock-secret-5b2e")
+	srv.Bucket(t, "states")
+	c := serverConfig(srv, "pr-8/app/terraform.tfstate")
+	p := srv.Object("states", "pr-8/app/terraform.tfstate")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(`{"version":4,"resources":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := removeS3(t.Context(), c, nil, &http.Client{Transport: headFails{}})
+	if err == nil || removed || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("removed %v, %v; want the lock lookup's 503", removed, err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Errorf("the state went although its lock could not be looked up: %v", err)
+	}
+}
+
+// serverConfig is an s3 backend of key in srv's bucket "states".
+func serverConfig(srv *s3test.Server, key string) *backend.Config {
+	c := &backend.Config{Type: "s3", Attrs: map[string]backend.Value{}}
+	for k, v := range map[string]string{"bucket": "states", "key": key, "region": "us-east-1",
+		"endpoint": srv.Endpoint, "force_path_style": "true", "access_key": srv.AccessKey, "secret_key": srv.SecretKey} {
+		c.Attrs[k] = backend.Value{Val: cty.StringVal(v)}
+	}
+	return c
+}
+
+// TestS3ErrorPrintable: the endpoint is the repository's, so the status
+// and error code it answers are untrusted; a newline or escape in them
+// must not reach the error (where it could start a workflow command).
+func TestS3ErrorPrintable(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ status, body string }{
+		{"403 Forbidden", "<Error><Code>Denied\n::error::forged\u009b31m</Code></Error>"},
+		{"500 x\n::error::forged\x1b[31m", "not xml"},
+	} {
+		resp := &http.Response{Status: c.status, Body: io.NopCloser(strings.NewReader(c.body))}
+		got := s3Error(resp)
+		if !printable.Safe(got) || !strings.Contains(got, "forged") {
+			t.Errorf("%q: %q, want the text with its control characters escaped", c.status, got)
 		}
 	}
 }

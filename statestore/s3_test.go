@@ -2,6 +2,7 @@ package statestore_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/internal/s3test"
 	"github.com/tmci/tmci/statestore"
 )
@@ -111,6 +113,20 @@ func TestS3(t *testing.T) {
 		}
 	})
 
+	t.Run("locked, key with control characters", func(t *testing.T) {
+		// A key may hold any character; the error shows it escaped.
+		key := "pr-3/x\n::error::forged\x1b[31m/terraform.tfstate"
+		p := putObject(t, srv, "states", key, emptyState)
+		putObject(t, srv, "states", key+".tflock", `{"ID":"x"}`)
+		removed, err := remove(s3Config(srv, key, nil), nil)
+		if err == nil || removed || !strings.Contains(err.Error(), "locked") || !printable.Safe(err.Error()) {
+			t.Fatalf("removed %v, %q; want a locked error without control characters", removed, err)
+		}
+		if !exists(p) {
+			t.Error("a locked state was removed")
+		}
+	})
+
 	t.Run("env credentials", func(t *testing.T) {
 		p := putObject(t, srv, "states", "pr-4/app/terraform.tfstate", emptyState)
 		attrs := s3Config(srv, "pr-4/app/terraform.tfstate", map[string]string{"access_key": "", "secret_key": "", "region": ""})
@@ -141,6 +157,7 @@ func TestS3(t *testing.T) {
 			"lock table":     {"dynamodb_table": "locks"},
 			"profile":        {"profile": "ci"},
 			"no credentials": {"access_key": "", "secret_key": ""},
+			"customer key":   {"sse_customer_key": "c2VjcmV0LWtleS0zMi1ieXRlcy1sb25nLWVub3VnaCE="},
 		} {
 			p := putObject(t, srv, "states", "pr-6/"+name+"/terraform.tfstate", emptyState)
 			removed, err := remove(s3Config(srv, "pr-6/"+name+"/terraform.tfstate", extra), nil)
@@ -185,5 +202,29 @@ func TestS3Find(t *testing.T) {
 	}
 	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "ledger.tfstate", map[string]string{"bucket": "MARK-states"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
 		t.Errorf("a bucket that depends on the name: %v, want ErrUnsupported", err)
+	}
+	// The same with a key that holds the marker: only the bucket's refuses.
+	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "pr-MARK/ledger.tfstate", map[string]string{"bucket": "MARK-states"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
+		t.Errorf("a bucket that depends on the name, key with the marker: %v, want ErrUnsupported", err)
+	}
+	if _, err := statestore.Find(t.Context(), config("s3", s3Config(srv, "pr-MARK/ledger.tfstate", map[string]string{"endpoint": srv.Endpoint + "/MARK"})), "/", "MARK", nil); !errors.Is(err, statestore.ErrUnsupported) {
+		t.Errorf("an endpoint that depends on the name: %v, want ErrUnsupported", err)
+	}
+}
+
+// TestS3FindPages: a listing longer than one page (1,000 keys) is
+// followed to its end.
+func TestS3FindPages(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t, s3Secret)
+	srv.Bucket(t, "paged")
+	for i := range 1000 {
+		putObject(t, srv, "paged", fmt.Sprintf("pr-0/fill/%04d", i), "{}")
+	}
+	putObject(t, srv, "paged", "pr-zz/.tmci-ledger/terraform.tfstate", `{"last":true}`)
+	c := config("s3", s3Config(srv, "pr-MARK/.tmci-ledger/terraform.tfstate", map[string]string{"bucket": "paged"}))
+	found, err := statestore.Find(t.Context(), c, t.TempDir(), "MARK", nil)
+	if err != nil || len(found) != 1 || found[0].Name != "zz" {
+		t.Errorf("found %v, %v; want zz from the second page", found, err)
 	}
 }

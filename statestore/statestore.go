@@ -22,10 +22,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 )
 
 // ErrUnsupported says tmci cannot remove a state object of that type.
@@ -64,12 +66,17 @@ func RemoveEmpty(ctx context.Context, c *backend.Config, dir string, getenv func
 	case "pg":
 		return removePG(ctx, c, getenv)
 	case "http":
-		return removeHTTP(ctx, c, getenv, http.DefaultClient)
+		return removeHTTP(ctx, c, getenv, stateClient())
 	case "s3":
-		return removeS3(ctx, c, getenv, s3Client())
+		return removeS3(ctx, c, getenv, stateClient())
 	}
 	return false, ErrUnsupported
 }
+
+// stateClient is the HTTP client of the http and s3 requests: a server
+// (the repository names it) that stops answering fails the request after
+// a minute instead of holding the teardown until it is interrupted.
+func stateClient() *http.Client { return &http.Client{Timeout: time.Minute} }
 
 func attr(c *backend.Config, name string, getenv func(string) string, envName string) string {
 	if v, ok := c.String(name); ok && v != "" {
@@ -203,7 +210,7 @@ func removeHTTP(ctx context.Context, c *backend.Config, getenv func(string) stri
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNoContent || len(data) == 0:
 		return false, nil
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("reading the http state: %s", resp.Status)
+		return false, fmt.Errorf("reading the http state: %s", printable.String(resp.Status))
 	}
 	if ok, err := empty(data); err != nil || !ok {
 		return false, err
@@ -214,7 +221,7 @@ func removeHTTP(ctx context.Context, c *backend.Config, getenv func(string) stri
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return false, fmt.Errorf("deleting the http state: %s (the server may not accept DELETE)", resp.Status)
+		return false, fmt.Errorf("deleting the http state: %s (the server may not accept DELETE)", printable.String(resp.Status))
 	}
 	return true, nil
 }

@@ -1,6 +1,9 @@
 package statestore_test
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tmci/tmci/backend"
+	"github.com/tmci/tmci/internal/printable"
 	"github.com/tmci/tmci/statestore"
 )
 
@@ -116,6 +120,33 @@ func TestHTTP(t *testing.T) {
 	}
 	if _, err := statestore.RemoveEmpty(t.Context(), config("http", map[string]string{"address": ts.URL + "/state/prod-app", "password": "wrong"}), "/", nil); err == nil {
 		t.Error("a refused read went unreported")
+	}
+}
+
+// TestHTTPHostileStatus: the address is the repository's, and Go passes
+// a status line's control characters through; an escape or a C1 control
+// in it must not reach the error (or a CI log) as is.
+func TestHTTPHostileStatus(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 500 x\x1b[31m\u009b forged\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx")
+			c.Close()
+		}
+	}()
+	_, err = statestore.RemoveEmpty(t.Context(), config("http", map[string]string{"address": "http://" + l.Addr().String() + "/state"}), "/", nil)
+	if err == nil || !strings.Contains(err.Error(), "forged") || !printable.Safe(err.Error()) {
+		t.Errorf("got %q, want the server's status with its control characters escaped", err)
 	}
 }
 

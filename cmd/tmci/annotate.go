@@ -132,22 +132,9 @@ func errorLine(tail string) string {
 	return ""
 }
 
-// addSecrets registers every secret of the run's backends with the
-// redaction layer, before any terraform output can show one.
-func (a *app) addSecrets(configs map[string]*backend.Config) {
-	for _, c := range configs {
-		if c != nil {
-			a.secrets.Add(c.SecretValues()...)
-			a.secrets.Add(c.EnvSecretValues(a.getenv)...)
-		}
-	}
-}
-
-// maskSecrets tells GitHub to hide every secret of the run's backends
-// before any terraform output can show one. The ::add-mask:: lines are
-// the one place a secret is printed on purpose, so they bypass the
-// redaction layer (a.unmasked), after what it holds is flushed.
-func (a *app) maskSecrets(configs map[string]*backend.Config) {
+// backendSecrets returns every secret of the run's backends: the
+// configurations' own and those terraform reads from the environment.
+func (a *app) backendSecrets(configs map[string]*backend.Config) []string {
 	var values []string
 	for _, c := range configs {
 		if c != nil {
@@ -155,6 +142,23 @@ func (a *app) maskSecrets(configs map[string]*backend.Config) {
 			values = append(values, c.EnvSecretValues(a.getenv)...)
 		}
 	}
+	return values
+}
+
+// addSecrets registers every secret of the run's backends with the
+// redaction layer, before any terraform output can show one.
+func (a *app) addSecrets(configs map[string]*backend.Config) {
+	a.secrets.Add(a.backendSecrets(configs)...)
+}
+
+// maskSecrets registers every secret of the run's backends with the
+// redaction layer and tells GitHub to hide them, before any terraform
+// output can show one. The ::add-mask:: lines are the one place a secret
+// is printed on purpose, so they bypass the redaction layer (a.unmasked),
+// after what it holds is flushed.
+func (a *app) maskSecrets(configs map[string]*backend.Config) {
+	values := a.backendSecrets(configs)
+	a.secrets.Add(values...)
 	a.maskValues(values)
 }
 

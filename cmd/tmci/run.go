@@ -355,7 +355,6 @@ func (a *app) addStackSettings(r *engine.Run, f *runFlags, p *project.Project) e
 			}
 		}
 	}
-	a.addSecrets(r.Configs)
 	a.maskSecrets(r.Configs)
 	var ok bool
 	// The sources' run.env too: reading their outputs may need it.

@@ -227,7 +227,12 @@ func TestS3Examples(t *testing.T) {
 				t.Errorf("tmci environments after destroying pr-1 (-want +got):\n%s", diff)
 			}
 
-			checkSecretKept(t, filepath.Join(root, ".tmci"), secret, outputs)
+			// The check must have looked at something: with the keys in
+			// the template, the backend files of the environments still
+			// applied hold the secret.
+			if holders := checkSecretKept(t, filepath.Join(root, ".tmci"), secret, outputs); tl.name != "tofu" && holders == 0 {
+				t.Error("no file of the work directory holds the secret key: the check saw nothing")
+			}
 		})
 	}
 }
@@ -236,8 +241,9 @@ func TestS3Examples(t *testing.T) {
 // work directory other than those terraform needs it in (the backend
 // files, terraform's record of the backend in its data directory, saved
 // plans), and when one of those lies in a directory others can enter, or
-// is one of tmci's own and readable by others.
-func checkSecretKept(t *testing.T, work, secret string, outputs []string) {
+// is one of tmci's own and readable by others. It returns how many files
+// hold it.
+func checkSecretKept(t *testing.T, work, secret string, outputs []string) int {
 	t.Helper()
 	for i, out := range outputs {
 		if strings.Contains(out, secret) {
@@ -288,6 +294,7 @@ func checkSecretKept(t *testing.T, work, secret string, outputs []string) {
 	// the environments still applied hold the key (or, with the key
 	// from the environment, nothing does).
 	t.Logf("%d files in the work directory hold the secret key, all private", holders)
+	return holders
 }
 
 // TestS3AttributesForBinary checks that a backend attribute the binary
